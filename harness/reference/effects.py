@@ -1,0 +1,258 @@
+"""Apply verified processor events to accounts, ledger and subscriptions, in the caller's transaction.
+
+Every effect is idempotent on its own key, so a duplicate event, or the same payment reported by two different
+events (a CDP `/pay` and its webhook, a PAID then SETTLED Xendit callback), moves money once.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .ledger import get_account_for_update, post_entry
+from .models import Account, Invoice, Receipt, Subscription, Topup
+from .rails.base import (
+    Effect,
+    PaymentReceived,
+    SubscriptionCanceled,
+    SubscriptionLinked,
+    SubscriptionPaid,
+)
+
+__all__ = ["PLAN_RANK", "apply_effects", "credit_payment", "recompute_tier"]
+
+PLAN_RANK = {"free": 0, "pro": 1, "team": 2}
+
+
+async def apply_effects(
+    session: AsyncSession, rail: str, event_id: str, effects: tuple[Effect, ...], *, row_lock: bool
+) -> str:
+    """Apply every effect; return the webhook outcome (`applied`, `ignored` or `not_credited`)."""
+    if not effects:
+        return "ignored"
+    outcomes = []
+    for effect in effects:
+        if isinstance(effect, PaymentReceived):
+            outcomes.append(
+                await credit_payment(session, rail, effect, event_id, row_lock=row_lock)
+            )
+        elif isinstance(effect, SubscriptionLinked):
+            outcomes.append(await _link(session, rail, effect))
+        elif isinstance(effect, SubscriptionPaid):
+            outcomes.append(await _paid(session, rail, effect, row_lock=row_lock))
+        else:
+            outcomes.append(await _canceled(session, rail, effect, row_lock=row_lock))
+    if "applied" in outcomes:
+        return "applied"
+    return "not_credited" if "not_credited" in outcomes else "ignored"
+
+
+async def _account_for_payment(
+    session: AsyncSession, rail: str, p: PaymentReceived
+) -> tuple[str | None, Topup | None]:
+    topup = None
+    if p.topup_ref:
+        topup = (
+            await session.execute(select(Topup).where(Topup.id == p.topup_ref, Topup.rail == rail))
+        ).scalar_one_or_none()
+        if topup is None and rail == "cdp":
+            # a CDP webhook may name the authorisation nonce the top-up recorded at /pay
+            for candidate in (
+                await session.execute(
+                    select(Topup).where(Topup.rail == "cdp", Topup.status != "paid")
+                )
+            ).scalars():
+                if candidate.details.get("nonce") == p.topup_ref:
+                    topup = candidate
+                    break
+    if topup is not None:
+        return topup.account_id, topup
+    if p.account_id:
+        return p.account_id, None
+    if p.customer_ref and rail == "stripe":
+        account_id = (
+            await session.execute(
+                select(Account.id).where(Account.stripe_customer_id == p.customer_ref)
+            )
+        ).scalar_one_or_none()
+        return account_id, None
+    return None, None
+
+
+async def credit_payment(
+    session: AsyncSession, rail: str, p: PaymentReceived, event_id: str | None, *, row_lock: bool
+) -> str:
+    """Record a processor receipt once; credit it once when it is USD and attributable."""
+    existing = (
+        await session.execute(
+            select(Receipt).where(Receipt.rail == rail, Receipt.processor_ref == p.processor_ref)
+        )
+    ).scalar_one_or_none()
+    if existing is not None and (existing.credited or existing.account_id is not None):
+        return "duplicate_payment"
+    account_id, topup = await _account_for_payment(session, rail, p)
+    receipt = existing
+    if receipt is None:
+        receipt = Receipt(
+            rail=rail,
+            processor_ref=p.processor_ref,
+            account_id=account_id,
+            topup_id=topup.id if topup else None,
+            amount_minor=p.amount_text,
+            currency=p.currency.upper(),
+            amount_micros=p.amount_micros,
+            event_id=event_id,
+        )
+        try:
+            async with session.begin_nested():
+                session.add(receipt)
+        except IntegrityError:
+            return "duplicate_payment"  # a concurrent event recorded the same payment first
+    else:
+        receipt.account_id = account_id
+    if account_id is None or p.amount_micros is None or p.amount_micros <= 0:
+        return "not_credited"  # another currency, or nobody to credit: kept for reconciliation
+    account = await get_account_for_update(session, account_id, row_lock=row_lock)
+    if account is None:
+        return "not_credited"
+    await post_entry(
+        session,
+        account,
+        kind="credit",
+        direction=1,
+        amount_micros=p.amount_micros,
+        source=rail,
+        reference=p.processor_ref,
+        idempotency_key=f"credit:{rail}:{p.processor_ref}",
+        memo=f"{rail} payment {p.processor_ref}",
+        counts_as_paid=True,
+    )
+    receipt.credited = True
+    if topup is not None:
+        topup.status = "paid"
+    return "applied"
+
+
+async def _find_subscription(
+    session: AsyncSession,
+    rail: str,
+    ref: str,
+    *,
+    checkout_ref: str | None = None,
+    local_id: str | None = None,
+) -> Subscription | None:
+    if local_id:
+        sub = await session.get(Subscription, local_id)
+        if sub is not None and sub.rail == rail:
+            return sub
+    sub = (
+        await session.execute(
+            select(Subscription).where(
+                Subscription.rail == rail, Subscription.processor_subscription_id == ref
+            )
+        )
+    ).scalar_one_or_none()
+    if sub is None and checkout_ref:
+        sub = (
+            await session.execute(
+                select(Subscription).where(
+                    Subscription.rail == rail, Subscription.checkout_ref == checkout_ref
+                )
+            )
+        ).scalar_one_or_none()
+    return sub
+
+
+async def _link(session: AsyncSession, rail: str, e: SubscriptionLinked) -> str:
+    sub = await _find_subscription(
+        session, rail, e.subscription_ref, checkout_ref=e.checkout_ref, local_id=e.local_id
+    )
+    if sub is None:
+        return "ignored"
+    if sub.processor_subscription_id is None:
+        sub.processor_subscription_id = e.subscription_ref
+    return "ignored"  # linking changes no money and no tier
+
+
+async def _subscription_for(
+    session: AsyncSession,
+    rail: str,
+    ref: str,
+    account_id: str | None,
+    plan: str | None,
+    checkout_ref: str | None = None,
+    local_id: str | None = None,
+) -> Subscription | None:
+    sub = await _find_subscription(session, rail, ref, checkout_ref=checkout_ref, local_id=local_id)
+    if sub is None and account_id and plan in PLAN_RANK:
+        if await session.get(Account, account_id) is None:
+            return None
+        sub = Subscription(
+            id=f"sub_ph_{ref}"[:64],
+            account_id=account_id,
+            rail=rail,
+            plan=plan,
+            processor_subscription_id=ref,
+        )
+        session.add(sub)
+        await session.flush()
+    elif sub is not None and sub.processor_subscription_id is None:
+        sub.processor_subscription_id = ref
+    return sub
+
+
+async def _paid(session: AsyncSession, rail: str, e: SubscriptionPaid, *, row_lock: bool) -> str:
+    sub = await _subscription_for(
+        session, rail, e.subscription_ref, e.account_id, e.plan, e.checkout_ref, e.local_id
+    )
+    if sub is None:
+        return "ignored"
+    invoice = Invoice(
+        account_id=sub.account_id,
+        rail=rail,
+        processor_ref=e.invoice_ref,
+        subscription_id=sub.id,
+        amount_minor=e.amount_text,
+        currency=e.currency.upper(),
+        status="paid",
+    )
+    try:
+        async with session.begin_nested():
+            session.add(invoice)
+    except IntegrityError:
+        pass  # the same invoice reported twice
+    if sub.status == "canceled":
+        return "ignored"  # a canceled subscription never comes back (older event arriving late)
+    sub.status = "active"
+    await recompute_tier(session, sub.account_id, row_lock=row_lock)
+    return "applied"
+
+
+async def _canceled(
+    session: AsyncSession, rail: str, e: SubscriptionCanceled, *, row_lock: bool
+) -> str:
+    sub = await _find_subscription(session, rail, e.subscription_ref, local_id=e.local_id)
+    if sub is None:
+        return "ignored"
+    if sub.processor_subscription_id is None:
+        sub.processor_subscription_id = e.subscription_ref
+    sub.status = "canceled"
+    await recompute_tier(session, sub.account_id, row_lock=row_lock)
+    return "applied"
+
+
+async def recompute_tier(session: AsyncSession, account_id: str, *, row_lock: bool) -> None:
+    """The tier is the best plan among active subscriptions: independent of event order."""
+    account = await get_account_for_update(session, account_id, row_lock=row_lock)
+    if account is None:
+        return
+    await session.flush()
+    plans = (
+        await session.execute(
+            select(Subscription.plan).where(
+                Subscription.account_id == account_id, Subscription.status == "active"
+            )
+        )
+    ).scalars()
+    account.plan_tier = max(plans, key=lambda p: PLAN_RANK.get(p, 0), default="free")

@@ -1,0 +1,60 @@
+"""The append-only ledger: every balance change is one entry, written in the caller's transaction."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .models import Account, LedgerEntry
+
+__all__ = ["get_account_for_update", "post_entry"]
+
+
+async def get_account_for_update(
+    session: AsyncSession, account_id: str, *, row_lock: bool
+) -> Account | None:
+    """Load an account, locking its row where the database supports it, so concurrent writers serialise."""
+    stmt = select(Account).where(Account.id == account_id)
+    if row_lock:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def post_entry(
+    session: AsyncSession,
+    account: Account,
+    *,
+    kind: str,
+    direction: int,
+    amount_micros: int,
+    source: str,
+    idempotency_key: str,
+    reference: str | None = None,
+    memo: str | None = None,
+    counts_as_paid: bool = False,
+) -> LedgerEntry:
+    """Append one entry and move the balance with it; `balance == sum(ledger)` holds at commit.
+
+    Zero or negative amounts never reach the ledger (PRIOR_ART.md section 1, defect 5): callers skip them.
+    """
+    if amount_micros <= 0:
+        raise ValueError("ledger amounts are strictly positive; skip zero amounts before posting")
+    if direction not in (1, -1):
+        raise ValueError("direction is +1 or -1")
+    account.balance_micros += direction * amount_micros
+    if counts_as_paid:
+        account.lifetime_paid_micros += amount_micros
+    entry = LedgerEntry(
+        account_id=account.id,
+        kind=kind,
+        direction=direction,
+        amount_micros=amount_micros,
+        balance_after_micros=account.balance_micros,
+        source=source,
+        reference=reference,
+        idempotency_key=idempotency_key,
+        memo=memo,
+    )
+    session.add(entry)
+    await session.flush()
+    return entry
