@@ -7,6 +7,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from .errors import HarnessError
 
@@ -28,7 +29,7 @@ def _root() -> None:
 
 def _fail(exc: HarnessError | ValueError) -> None:
     code = getattr(exc, "code", "invalid_argument")
-    console.print(f"[red]error[/red] [{code}] {exc}")
+    console.print(f"[red]error[/red] {escape(f'[{code}]')} {escape(str(exc))}")
     raise typer.Exit(2)
 
 
@@ -63,10 +64,73 @@ def reference(
     uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
 
 
+@app.command()
+def fakes(
+    host: str = typer.Option("127.0.0.1", help="Loopback interface to listen on."),
+    stripe_port: int = typer.Option(0, help="Port of the fake Stripe (0: any free port)."),
+    cdp_port: int = typer.Option(
+        0, help="Port of the fake CDP x402 facilitator (0: any free port)."
+    ),
+    xendit_port: int = typer.Option(0, help="Port of the fake Xendit (0: any free port)."),
+    webhook_target: str = typer.Option(
+        None, help="Base URL of your payments service; webhooks go to /v1/payments/webhook/{rail}."
+    ),
+    env_file: str = typer.Option(
+        None, help="Also write the environment lines to this file (for `set -a; . FILE`)."
+    ),
+) -> None:
+    """Start fake Stripe, CDP (x402) and Xendit on loopback and print the settings a service needs."""
+    import signal
+    import threading
+
+    from fakes.stack import FakeStack, StackConfig
+
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        _fail(ValueError(f"fakes listen on loopback only, not {host!r}"))
+    stack = FakeStack(
+        StackConfig(
+            host=host,
+            stripe_port=stripe_port,
+            cdp_port=cdp_port,
+            xendit_port=xendit_port,
+            webhook_target=webhook_target,
+        )
+    )
+    try:
+        stack.start()
+    except OSError as exc:
+        _fail(ValueError(f"could not start the fakes: {exc}"))
+    out = Console()
+    lines = [f"export {name}={value}" for name, value in stack.env().items()]
+    for line in lines:
+        out.print(line, highlight=False, soft_wrap=True, markup=False)
+    if env_file:
+        from pathlib import Path
+
+        Path(env_file).write_text("\n".join(lines) + "\n")
+    for address, key, balance in stack.test_wallets():
+        out.print(
+            f"# x402 test wallet {address} key {key} balance {balance} atomic USDC",
+            highlight=False,
+            soft_wrap=True,
+            markup=False,
+        )
+    target = webhook_target or "(none: pass --webhook-target URL to receive webhooks)"
+    console.print(f"fakes running; webhooks to {target}; Ctrl-C stops them")
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.stop()
+
+
 def main() -> None:
     """Console-script entry point."""
     try:
         app()
     except HarnessError as exc:
-        console.print(f"[red]error[/red] [{exc.code}] {exc}")
+        console.print(f"[red]error[/red] {escape(f'[{exc.code}]')} {escape(str(exc))}")
         sys.exit(2)

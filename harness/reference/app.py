@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .contract import serve_pinned_contract
 from .db import Database
 from .errors import error_body, install_error_handlers
 from .metrics import ServiceMetrics
@@ -152,5 +153,6 @@ def create_app(settings: ReferenceSettings | None = None) -> FastAPI:
     install_error_handlers(app)
     for module in (health, payments, webhooks, accounts, billing, charges, usage, admin):
         app.include_router(module.router)
+    serve_pinned_contract(app)
     app.add_middleware(_Guard, state=state)
     return app

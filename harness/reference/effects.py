@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .ledger import get_account_for_update, post_entry
-from .models import Account, Invoice, Receipt, Subscription, Topup
+from .models import Account, Invoice, Receipt, Subscription, SubscriptionCancellation, Topup
 from .rails.base import (
     Effect,
     PaymentReceived,
@@ -28,7 +28,8 @@ PLAN_RANK = {"free": 0, "pro": 1, "team": 2}
 async def apply_effects(
     session: AsyncSession, rail: str, event_id: str, effects: tuple[Effect, ...], *, row_lock: bool
 ) -> str:
-    """Apply every effect; return the webhook outcome (`applied`, `ignored` or `not_credited`)."""
+    """Apply every effect; return the webhook outcome (`applied`, `not_credited`, `duplicate_payment`
+    or `ignored`)."""
     if not effects:
         return "ignored"
     outcomes = []
@@ -43,9 +44,11 @@ async def apply_effects(
             outcomes.append(await _paid(session, rail, effect, row_lock=row_lock))
         else:
             outcomes.append(await _canceled(session, rail, effect, row_lock=row_lock))
-    if "applied" in outcomes:
-        return "applied"
-    return "not_credited" if "not_credited" in outcomes else "ignored"
+    for outcome in ("applied", "not_credited", "duplicate_payment"):
+        if outcome in outcomes:
+            # the route answers `duplicate` for a payment another event already reported
+            return outcome
+    return "ignored"
 
 
 async def _account_for_payment(
@@ -188,12 +191,14 @@ async def _subscription_for(
     if sub is None and account_id and plan in PLAN_RANK:
         if await session.get(Account, account_id) is None:
             return None
+        canceled = await _cancellation_seen(session, rail, ref)
         sub = Subscription(
             id=f"sub_ph_{ref}"[:64],
             account_id=account_id,
             rail=rail,
             plan=plan,
             processor_subscription_id=ref,
+            status="canceled" if canceled else "pending",
         )
         session.add(sub)
         await session.flush()
@@ -234,12 +239,37 @@ async def _canceled(
 ) -> str:
     sub = await _find_subscription(session, rail, e.subscription_ref, local_id=e.local_id)
     if sub is None:
+        # the cancellation overtook the paid event that would create the subscription: remember it,
+        # so that paid event, arriving late, records its invoice but never raises the tier
+        await _remember_cancellation(session, rail, e.subscription_ref)
         return "ignored"
     if sub.processor_subscription_id is None:
         sub.processor_subscription_id = e.subscription_ref
     sub.status = "canceled"
     await recompute_tier(session, sub.account_id, row_lock=row_lock)
     return "applied"
+
+
+async def _cancellation_seen(session: AsyncSession, rail: str, ref: str) -> bool:
+    found = (
+        await session.execute(
+            select(SubscriptionCancellation.id).where(
+                SubscriptionCancellation.rail == rail,
+                SubscriptionCancellation.processor_subscription_id == ref,
+            )
+        )
+    ).first()
+    return found is not None
+
+
+async def _remember_cancellation(session: AsyncSession, rail: str, ref: str) -> None:
+    if await _cancellation_seen(session, rail, ref):
+        return
+    try:
+        async with session.begin_nested():
+            session.add(SubscriptionCancellation(rail=rail, processor_subscription_id=ref))
+    except IntegrityError:
+        pass  # a concurrent delivery remembered it first
 
 
 async def recompute_tier(session: AsyncSession, account_id: str, *, row_lock: bool) -> None:

@@ -16,7 +16,9 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "Account",
@@ -28,6 +30,7 @@ __all__ = [
     "Receipt",
     "Settlement",
     "Subscription",
+    "SubscriptionCancellation",
     "Topup",
     "WebhookEvent",
     "utcnow",
@@ -37,6 +40,18 @@ __all__ = [
 def utcnow() -> datetime:
     """Aware UTC now (the one clock of the service's records)."""
     return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every database (SQLite stores no zone, so it is restored on read)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
 
 
 class Base(DeclarativeBase):
@@ -57,7 +72,7 @@ class Account(Base):
     plan_tier: Mapped[str] = mapped_column(String(32), default="free")
     stripe_customer_id: Mapped[str | None] = mapped_column(String(128), unique=True)
     xendit_customer_id: Mapped[str | None] = mapped_column(String(128), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     __table_args__ = (CheckConstraint("lifetime_paid_micros >= 0", name="ck_lifetime_nonneg"),)
 
 
@@ -77,7 +92,7 @@ class LedgerEntry(Base):
     reference: Mapped[str | None] = mapped_column(String(256))
     idempotency_key: Mapped[str] = mapped_column(String(300), unique=True)
     memo: Mapped[str | None] = mapped_column(String(500))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     __table_args__ = (
         CheckConstraint("amount_micros > 0", name="ck_ledger_amount_positive"),
         CheckConstraint("direction IN (1, -1)", name="ck_ledger_direction"),
@@ -94,7 +109,7 @@ class WebhookEvent(Base):
     event_id: Mapped[str] = mapped_column(String(256))
     event_type: Mapped[str] = mapped_column(String(128))
     outcome: Mapped[str] = mapped_column(String(32))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     __table_args__ = (UniqueConstraint("rail", "event_id", name="uq_webhook_rail_event"),)
 
 
@@ -114,7 +129,7 @@ class Receipt(Base):
     amount_micros: Mapped[int | None] = mapped_column(BigInteger)
     credited: Mapped[bool] = mapped_column(Boolean, default=False)
     event_id: Mapped[str | None] = mapped_column(String(256))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     __table_args__ = (UniqueConstraint("rail", "processor_ref", name="uq_receipt_rail_ref"),)
 
 
@@ -132,7 +147,7 @@ class Topup(Base):
     processor_ref: Mapped[str | None] = mapped_column(String(256))
     client_key: Mapped[str | None] = mapped_column(String(300))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     __table_args__ = (
         UniqueConstraint("account_id", "rail", "client_key", name="uq_topup_client_key"),
         CheckConstraint("amount_micros > 0", name="ck_topup_amount_positive"),
@@ -154,9 +169,23 @@ class Subscription(Base):
     processor_subscription_id: Mapped[str | None] = mapped_column(String(256))
     last_event_at: Mapped[int] = mapped_column(BigInteger, default=0)
     paid_at: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     __table_args__ = (
         UniqueConstraint("rail", "processor_subscription_id", name="uq_subscription_ref"),
+    )
+
+
+class SubscriptionCancellation(Base):
+    """A processor subscription reported ended, kept so that a paid event arriving after its cancellation
+    (events are delivered out of order) can never make the plan active again."""
+
+    __tablename__ = "subscription_cancellations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    rail: Mapped[str] = mapped_column(String(16))
+    processor_subscription_id: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    __table_args__ = (
+        UniqueConstraint("rail", "processor_subscription_id", name="uq_subscription_cancellation"),
     )
 
 
@@ -174,7 +203,7 @@ class Invoice(Base):
     amount_minor: Mapped[str] = mapped_column(String(64))
     currency: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     __table_args__ = (UniqueConstraint("rail", "processor_ref", name="uq_invoice_ref"),)
 
 
@@ -187,7 +216,7 @@ class Outcome(Base):
         ForeignKey("accounts.id", ondelete="CASCADE"), index=True
     )
     cost_micros: Mapped[int] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     __table_args__ = (CheckConstraint("cost_micros >= 0", name="ck_outcome_cost_nonneg"),)
 
 
@@ -204,7 +233,7 @@ class Charge(Base):
     margin_bps: Mapped[int] = mapped_column(Integer)
     charged_micros: Mapped[int] = mapped_column(BigInteger)
     ledger_entry_id: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
 
 
 class Settlement(Base):
@@ -217,4 +246,4 @@ class Settlement(Base):
     amount_micros: Mapped[int] = mapped_column(BigInteger)
     outcome: Mapped[str] = mapped_column(String(16))
     transaction: Mapped[str | None] = mapped_column(String(256))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)

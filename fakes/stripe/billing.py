@@ -1,0 +1,419 @@
+"""Subscriptions and invoices: what a completed subscription checkout creates, renews and cancels.
+
+A paid invoice carries both the legacy ``subscription`` field and the newer ``parent.subscription_details``
+(``{subscription, metadata}``) so integrations written against either API version find the subscription.
+As on Stripe, a customer's credit balance (negative = credit, PROCESSORS.md 1.2) is applied to the invoice
+before it is charged, and the application is recorded as an ``applied_to_invoice`` balance transaction.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+
+from fakes._common import FakeError, FakeNotFound, Route
+from fakes.stripe.api import Call, api_route
+from fakes.stripe.customers import create_balance_transaction
+from fakes.stripe.errors import StripeApiError
+from fakes.stripe.forms import Params, merge_metadata
+from fakes.stripe.state import Obj, StripeState
+
+__all__ = [
+    "add_interval",
+    "billing_routes",
+    "make_paid_invoice",
+    "new_subscription_item",
+    "renew_subscription",
+]
+
+
+def add_interval(timestamp: int, interval: str, count: int = 1) -> int:
+    """``timestamp`` moved on by ``count`` billing intervals (calendar months and years, UTC)."""
+    if interval == "day":
+        return timestamp + 86_400 * count
+    if interval == "week":
+        return timestamp + 7 * 86_400 * count
+    start = dt.datetime.fromtimestamp(timestamp, tz=dt.UTC)
+    months = count * (12 if interval == "year" else 1)
+    year, month = divmod(start.month - 1 + months, 12)
+    year += start.year
+    day = min(start.day, calendar.monthrange(year, month + 1)[1])
+    return int(start.replace(year=year, month=month + 1, day=day).timestamp())
+
+
+def make_paid_invoice(
+    state: StripeState,
+    subscription: Obj,
+    *,
+    billing_reason: str,
+    period_start: int,
+    period_end: int,
+) -> Obj:
+    """A paid invoice for one period of ``subscription``, with the customer's credit applied first."""
+    now = state.now()
+    invoice_id = state.ids.new("in_")
+    customer = state.customers[subscription["customer"]]
+    currency = subscription["currency"]
+    lines = []
+    for item in subscription["items"]["data"]:
+        price = item["price"]
+        amount = price["unit_amount"] * item["quantity"]
+        product = state.products.get(price["product"], {})
+        lines.append(
+            {
+                "id": state.ids.new("il_"),
+                "object": "line_item",
+                "amount": amount,
+                "currency": currency,
+                # Stripe writes "1 <multiplication sign> Pro"; the escape keeps the source ASCII.
+                "description": f"{item['quantity']} \u00d7 {product.get('name', price['product'])}",
+                "discountable": True,
+                "discounts": [],
+                "invoice": invoice_id,
+                "livemode": False,
+                "metadata": {},
+                "parent": {
+                    "type": "subscription_item_details",
+                    "subscription_item_details": {
+                        "subscription": subscription["id"],
+                        "subscription_item": item["id"],
+                    },
+                },
+                "period": {
+                    "start": item["current_period_start"],
+                    "end": item["current_period_end"],
+                },
+                "pricing": {
+                    "type": "price_details",
+                    "price_details": {"price": price["id"], "product": price["product"]},
+                    "unit_amount_decimal": price["unit_amount_decimal"],
+                },
+                "quantity": item["quantity"],
+            }
+        )
+    total = sum(line["amount"] for line in lines)
+    starting_balance = state.credit_balances.get(customer["id"], {}).get(currency, 0)
+    applied = min(total, -starting_balance) if starting_balance < 0 else 0
+    if applied:
+        transaction = create_balance_transaction(
+            state, customer["id"], amount=applied, currency=currency, type="applied_to_invoice"
+        )
+        transaction["invoice"] = invoice_id
+    sequence = customer["next_invoice_sequence"]
+    customer["next_invoice_sequence"] = sequence + 1
+    invoice: Obj = {
+        "id": invoice_id,
+        "object": "invoice",
+        "account_country": "US",
+        "account_name": "Payharness Test Account",
+        "amount_due": total - applied,
+        "amount_overpaid": 0,
+        "amount_paid": total - applied,
+        "amount_remaining": 0,
+        "amount_shipping": 0,
+        "attempt_count": 1,
+        "attempted": True,
+        "auto_advance": False,
+        "billing_reason": billing_reason,
+        "collection_method": "charge_automatically",
+        "created": now,
+        "currency": currency,
+        "customer": customer["id"],
+        "customer_email": customer["email"],
+        "customer_name": customer["name"],
+        "description": None,
+        "due_date": None,
+        "ending_balance": starting_balance + applied,
+        "hosted_invoice_url": f"https://invoice.stripe.com/i/{state.config.account_id}/{invoice_id}",
+        "invoice_pdf": f"https://pay.stripe.com/invoice/{state.config.account_id}/{invoice_id}/pdf",
+        "lines": {
+            "object": "list",
+            "data": lines,
+            "has_more": False,
+            "total_count": len(lines),
+            "url": f"/v1/invoices/{invoice_id}/lines",
+        },
+        "livemode": False,
+        "metadata": {},
+        "number": f"{customer['invoice_prefix']}-{sequence:04d}",
+        "parent": {
+            "type": "subscription_details",
+            "quote_details": None,
+            "subscription_details": {
+                "metadata": dict(subscription["metadata"]),
+                "subscription": subscription["id"],
+            },
+        },
+        "period_end": period_end,
+        "period_start": period_start,
+        "starting_balance": starting_balance,
+        "status": "paid",
+        "status_transitions": {
+            "finalized_at": now,
+            "marked_uncollectible_at": None,
+            "paid_at": now,
+            "voided_at": None,
+        },
+        "subscription": subscription["id"],
+        "subtotal": total,
+        "total": total,
+        "webhooks_delivered_at": now,
+    }
+    state.invoices[invoice_id] = invoice
+    subscription["latest_invoice"] = invoice_id
+    return invoice
+
+
+def renew_subscription(state: StripeState, subscription_id: str) -> Obj:
+    """Charge the next period: advance every item's period, create a paid invoice, emit ``invoice.paid``."""
+    subscription = state.subscriptions.get(subscription_id)
+    if subscription is None:
+        raise FakeNotFound(f"no subscription {subscription_id!r}", code="unknown_subscription")
+    if subscription["status"] not in ("active", "past_due", "trialing"):
+        raise FakeError(
+            f"subscription {subscription_id} is {subscription['status']}; only a live one renews",
+            code="subscription_not_active",
+        )
+    items = subscription["items"]["data"]
+    previous_start = min(item["current_period_start"] for item in items)
+    previous_end = max(item["current_period_end"] for item in items)
+    for item in items:
+        recurring = item["price"]["recurring"]
+        item["current_period_start"] = item["current_period_end"]
+        item["current_period_end"] = add_interval(
+            item["current_period_start"], recurring["interval"], recurring["interval_count"]
+        )
+    invoice = make_paid_invoice(
+        state,
+        subscription,
+        billing_reason="subscription_cycle",
+        period_start=previous_start,
+        period_end=previous_end,
+    )
+    state.emit("invoice.paid", invoice)
+    return invoice
+
+
+def _subscription(state: StripeState, call: Call) -> Obj:
+    return state.get(state.subscriptions, "subscription", call.path["subscription"])
+
+
+def _retrieve_subscription(state: StripeState, call: Call) -> Obj:
+    return state.render(_subscription(state, call), call.params.only(()))
+
+
+def _list_subscriptions(state: StripeState, call: Call) -> Obj:
+    p = call.params.only(
+        ("limit", "starting_after", "ending_before", "customer", "status", "price")
+    )
+    customer = p.text("customer")
+    status = p.text(
+        "status",
+        choices=(
+            "active",
+            "all",
+            "canceled",
+            "ended",
+            "incomplete",
+            "past_due",
+            "trialing",
+            "unpaid",
+        ),
+    )
+    price = p.text("price")
+
+    def keep(sub: Obj) -> bool:
+        if customer is not None and sub["customer"] != customer:
+            return False
+        if price is not None and all(i["price"]["id"] != price for i in sub["items"]["data"]):
+            return False
+        if status is None:  # Stripe lists subscriptions that are not canceled by default
+            return bool(sub["status"] != "canceled")
+        return status == "all" or sub["status"] == status or (status == "ended" and sub["ended_at"])
+
+    page = state.page(
+        state.subscriptions.values(), p, "/v1/subscriptions", kind="subscription", keep=keep
+    )
+    return state.render(page, p)
+
+
+def _update_subscription(state: StripeState, call: Call) -> Obj:
+    p = call.params.only(
+        ("metadata", "description", "cancel_at_period_end", "items", "proration_behavior")
+    )
+    subscription = _subscription(state, call)
+    if subscription["status"] == "canceled" and not set(p.data) <= {"metadata", "expand"}:
+        raise StripeApiError(
+            400, "A canceled subscription can only update its cancellation_details and metadata."
+        )
+    p.text("proration_behavior", choices=("always_invoice", "create_prorations", "none"))
+    previous: Obj = {}
+    if p.has("metadata"):
+        metadata = merge_metadata(subscription["metadata"], p.metadata())
+        if metadata != subscription["metadata"]:
+            previous["metadata"] = subscription["metadata"]
+            subscription["metadata"] = metadata
+    if p.has("description"):
+        previous["description"] = subscription["description"]
+        subscription["description"] = p.text("description", max_length=500)
+    cancel_at_period_end = p.boolean("cancel_at_period_end")
+    if (
+        cancel_at_period_end is not None
+        and cancel_at_period_end != subscription["cancel_at_period_end"]
+    ):
+        previous["cancel_at_period_end"] = subscription["cancel_at_period_end"]
+        subscription["cancel_at_period_end"] = cancel_at_period_end
+        subscription["cancel_at"] = (
+            max(i["current_period_end"] for i in subscription["items"]["data"])
+            if cancel_at_period_end
+            else None
+        )
+    items = p.array("items")
+    if items is not None:
+        before = [dict(item) for item in subscription["items"]["data"]]
+        _apply_item_changes(state, subscription, items)
+        previous["items"] = {**subscription["items"], "data": before}
+    if previous:
+        state.emit(
+            "customer.subscription.updated",
+            subscription,
+            request=call.event_request(),
+            previous_attributes=previous,
+        )
+    return state.render(subscription, p)
+
+
+def _apply_item_changes(state: StripeState, subscription: Obj, items: list[object]) -> None:
+    by_id = {item["id"]: item for item in subscription["items"]["data"]}
+    for index, raw in enumerate(items):
+        if not isinstance(raw, dict):
+            raise StripeApiError(400, "Invalid hash", param=f"items[{index}]")
+        change = Params(raw, prefix=f"items[{index}]").only(("id", "price", "quantity"))
+        price_id = change.text("price")
+        price = None
+        if price_id is not None:
+            price = state.get(state.prices, "price", price_id, param=change.name("price"))
+            if price["recurring"] is None or price["currency"] != subscription["currency"]:
+                raise StripeApiError(
+                    400,
+                    f"The price {price_id} must be recurring and in {subscription['currency']}.",
+                    param=change.name("price"),
+                )
+        quantity = change.integer("quantity", minimum=1)
+        item_id = change.text("id")
+        if item_id is None:
+            if price is None:
+                raise StripeApiError(
+                    400, "Missing required param: price.", param=change.name("price")
+                )
+            subscription["items"]["data"].append(
+                new_subscription_item(state, subscription["id"], price, quantity or 1, state.now())
+            )
+            continue
+        item = by_id.get(item_id)
+        if item is None:
+            raise StripeApiError(
+                400,
+                f"No such subscription item: '{item_id}'",
+                code="resource_missing",
+                param=change.name("id"),
+            )
+        if price is not None:
+            item["price"] = dict(price)
+        if quantity is not None:
+            item["quantity"] = quantity
+    subscription["items"]["total_count"] = len(subscription["items"]["data"])
+
+
+def new_subscription_item(
+    state: StripeState, subscription_id: str, price: Obj, quantity: int, start: int
+) -> Obj:
+    """A ``subscription_item`` for ``price``, its first period starting at ``start``."""
+    recurring = price["recurring"]
+    return {
+        "id": state.ids.new("si_", 14),
+        "object": "subscription_item",
+        "created": start,
+        "current_period_end": add_interval(
+            start, recurring["interval"], recurring["interval_count"]
+        ),
+        "current_period_start": start,
+        "discounts": [],
+        "metadata": {},
+        "price": dict(price),
+        "quantity": quantity,
+        "subscription": subscription_id,
+        "tax_rates": [],
+    }
+
+
+def _cancel_subscription(state: StripeState, call: Call) -> Obj:
+    p = call.params.only(("invoice_now", "prorate", "cancellation_details"))
+    subscription = _subscription(state, call)
+    if subscription["status"] == "canceled":
+        raise StripeApiError(400, f"The subscription {subscription['id']} is already canceled.")
+    now = state.now()
+    subscription.update(
+        status="canceled",
+        canceled_at=now,
+        ended_at=now,
+        cancellation_details={
+            "comment": None,
+            "feedback": None,
+            "reason": "cancellation_requested",
+        },
+    )
+    details = p.nested("cancellation_details")
+    if details is not None:
+        details.only(("comment", "feedback"))
+        subscription["cancellation_details"]["comment"] = details.text("comment")
+        subscription["cancellation_details"]["feedback"] = details.text("feedback")
+    state.emit("customer.subscription.deleted", subscription, request=call.event_request())
+    return state.render(subscription, p)
+
+
+def _retrieve_invoice(state: StripeState, call: Call) -> Obj:
+    invoice = state.get(state.invoices, "invoice", call.path["invoice"])
+    return state.render(invoice, call.params.only(()))
+
+
+def _list_invoices(state: StripeState, call: Call) -> Obj:
+    p = call.params.only(
+        (
+            "limit",
+            "starting_after",
+            "ending_before",
+            "customer",
+            "subscription",
+            "status",
+            "created",
+        )
+    )
+    customer = p.text("customer")
+    subscription = p.text("subscription")
+    status = p.text("status", choices=("draft", "open", "paid", "uncollectible", "void"))
+    page = state.page(
+        state.invoices.values(),
+        p,
+        "/v1/invoices",
+        kind="invoice",
+        keep=lambda inv: (
+            (customer is None or inv["customer"] == customer)
+            and (subscription is None or inv["subscription"] == subscription)
+            and (status is None or inv["status"] == status)
+        ),
+    )
+    return state.render(page, p)
+
+
+def billing_routes(state: StripeState) -> list[Route]:
+    """Subscriptions (retrieve, list, update, cancel) and invoices (retrieve, list)."""
+    sub = "/v1/subscriptions/{subscription}"
+    return [
+        api_route(state, "GET", "/v1/subscriptions", "subscriptions.list", _list_subscriptions),
+        api_route(state, "GET", sub, "subscriptions.retrieve", _retrieve_subscription),
+        api_route(state, "POST", sub, "subscriptions.update", _update_subscription),
+        api_route(state, "DELETE", sub, "subscriptions.cancel", _cancel_subscription),
+        api_route(state, "GET", "/v1/invoices", "invoices.list", _list_invoices),
+        api_route(state, "GET", "/v1/invoices/{invoice}", "invoices.retrieve", _retrieve_invoice),
+    ]

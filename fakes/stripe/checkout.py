@@ -1,0 +1,307 @@
+"""Checkout sessions in subscription mode, and the completion a real customer would do in a browser.
+
+Stripe has no public test helper to complete a Checkout Session, so completion is a fake-only control
+route (``POST /_fake/checkout/sessions/{id}/complete``) and a Python method. Completion creates the
+subscription (``metadata`` from ``subscription_data``) and its paid invoice, then emits, in this order,
+``checkout.session.completed``, ``customer.subscription.created`` and ``invoice.paid``.
+"""
+
+from __future__ import annotations
+
+from fakes._common import FakeError, FakeNotFound, Route
+from fakes.stripe.api import Call, api_route
+from fakes.stripe.billing import make_paid_invoice, new_subscription_item
+from fakes.stripe.catalog import create_price
+from fakes.stripe.customers import new_customer
+from fakes.stripe.errors import StripeApiError
+from fakes.stripe.forms import Params, merge_metadata
+from fakes.stripe.state import Obj, StripeState
+
+__all__ = ["checkout_routes", "complete_checkout_session"]
+
+_SESSION_TTL_SECONDS = 24 * 3600  # Stripe's default expires_at
+
+
+def _line_items(state: StripeState, p: Params) -> list[tuple[Obj, int]]:
+    raw_items = p.array("line_items", required=True) or []
+    resolved: list[tuple[Obj, int]] = []
+    for index, raw in enumerate(raw_items):
+        if not isinstance(raw, dict):
+            raise StripeApiError(400, "Invalid hash", param=f"line_items[{index}]")
+        item = Params(raw, prefix=f"line_items[{index}]").only(("price", "price_data", "quantity"))
+        quantity = item.required_integer("quantity", minimum=1)
+        price_id = item.text("price")
+        price_data = item.nested("price_data")
+        if (price_id is None) == (price_data is None):
+            raise StripeApiError(
+                400,
+                "You must specify exactly one of these parameters: price, price_data.",
+                code="parameters_exclusive" if price_id else "parameter_missing",
+                param=item.name("price"),
+            )
+        if price_id is not None:
+            price = state.get(state.prices, "price", price_id, param=item.name("price"))
+        else:
+            assert price_data is not None
+            if not price_data.has("recurring"):
+                raise StripeApiError(
+                    400,
+                    "You must specify price_data[recurring] in subscription mode.",
+                    code="parameter_missing",
+                    param=price_data.name("recurring"),
+                )
+            price = create_price(state, price_data, inline=True)
+        if price["recurring"] is None:
+            raise StripeApiError(
+                400,
+                "You must provide at least one recurring price in `subscription` mode when using "
+                "prices.",
+                param=item.name("price"),
+            )
+        resolved.append((price, quantity))
+    if not resolved:
+        raise StripeApiError(400, "Missing required param: line_items.", param="line_items")
+    currencies = {price["currency"] for price, _ in resolved}
+    if len(currencies) > 1:
+        raise StripeApiError(400, "All line items must use the same currency.", param="line_items")
+    return resolved
+
+
+def _create(state: StripeState, call: Call) -> Obj:
+    p = call.params.only(
+        (
+            "mode",
+            "customer",
+            "customer_email",
+            "client_reference_id",
+            "success_url",
+            "cancel_url",
+            "line_items",
+            "metadata",
+            "subscription_data",
+            "payment_method_types",
+            "allow_promotion_codes",
+            "billing_address_collection",
+            "locale",
+        )
+    )
+    mode = p.required_text("mode", choices=("payment", "setup", "subscription"))
+    if mode != "subscription":
+        raise StripeApiError(
+            400,
+            f"The Stripe fake implements mode=subscription only, not mode={mode}.",
+            param="mode",
+        )
+    customer_id = p.text("customer")
+    customer_email = p.text("customer_email")
+    if customer_id is not None and customer_email is not None:
+        raise StripeApiError(
+            400,
+            "You may only specify one of these parameters: customer, customer_email.",
+            code="parameters_exclusive",
+            param="customer",
+        )
+    if customer_id is not None:
+        state.customer(customer_id, param="customer")
+    subscription_data = p.nested("subscription_data")
+    subscription_metadata: dict[str, str] = {}
+    description = None
+    if subscription_data is not None:
+        subscription_data.only(("metadata", "description"))
+        subscription_metadata = merge_metadata({}, subscription_data.metadata())
+        description = subscription_data.text("description", max_length=500)
+    items = _line_items(state, p)
+    total = sum(price["unit_amount"] * quantity for price, quantity in items)
+    session_id = state.ids.new("cs_test_", 58)
+    now = state.now()
+    session: Obj = {
+        "id": session_id,
+        "object": "checkout.session",
+        "amount_subtotal": total,
+        "amount_total": total,
+        "cancel_url": p.text("cancel_url"),
+        "client_reference_id": p.text("client_reference_id", max_length=200),
+        "created": now,
+        "currency": items[0][0]["currency"],
+        "customer": customer_id,
+        "customer_email": customer_email,
+        "expires_at": now + _SESSION_TTL_SECONDS,
+        "invoice": None,
+        "livemode": False,
+        "locale": p.text("locale"),
+        "metadata": merge_metadata({}, p.metadata()),
+        "mode": mode,
+        "payment_status": "unpaid",
+        "status": "open",
+        "subscription": None,
+        "success_url": p.text("success_url"),
+        "url": f"{state.config.checkout_url_base}{session_id}",
+    }
+    state.checkout_sessions[session_id] = session
+    state.session_line_items[session_id] = [
+        {
+            "id": state.ids.new("li_"),
+            "object": "item",
+            "amount_discount": 0,
+            "amount_subtotal": price["unit_amount"] * quantity,
+            "amount_tax": 0,
+            "amount_total": price["unit_amount"] * quantity,
+            "currency": price["currency"],
+            "description": state.products.get(price["product"], {}).get("name"),
+            "price": price,
+            "quantity": quantity,
+        }
+        for price, quantity in items
+    ]
+    # Kept aside for completion: Stripe copies subscription_data onto the subscription it creates.
+    state.session_subscription_data[session_id] = {
+        "metadata": subscription_metadata,
+        "description": description,
+    }
+    return state.render(session, p)
+
+
+def complete_checkout_session(state: StripeState, session_id: str) -> Obj:
+    """Pay an open subscription-mode session as its customer would; returns the completed session."""
+    session = state.checkout_sessions.get(session_id)
+    if session is None:
+        raise FakeNotFound(f"no checkout session {session_id!r}", code="unknown_checkout_session")
+    if session["status"] != "open":
+        raise FakeError(
+            f"checkout session {session_id} is {session['status']}, not open",
+            code="checkout_session_not_open",
+        )
+    now = state.now()
+    customer_id = session["customer"]
+    if customer_id is None:
+        # Checkout creates the customer when the session named none.
+        customer_id = _new_checkout_customer(state, session["customer_email"])
+    subscription_id = state.ids.new("sub_")
+    extra = state.session_subscription_data.get(session_id, {})
+    items = [
+        new_subscription_item(state, subscription_id, item["price"], item["quantity"], now)
+        for item in state.session_line_items[session_id]
+    ]
+    subscription: Obj = {
+        "id": subscription_id,
+        "object": "subscription",
+        "application": None,
+        "automatic_tax": {"enabled": False, "liability": None},
+        "billing_cycle_anchor": now,
+        "cancel_at": None,
+        "cancel_at_period_end": False,
+        "canceled_at": None,
+        "cancellation_details": {"comment": None, "feedback": None, "reason": None},
+        "collection_method": "charge_automatically",
+        "created": now,
+        "currency": session["currency"],
+        "customer": customer_id,
+        "days_until_due": None,
+        "default_payment_method": None,
+        "description": extra.get("description"),
+        "discounts": [],
+        "ended_at": None,
+        "items": {
+            "object": "list",
+            "data": items,
+            "has_more": False,
+            "total_count": len(items),
+            "url": f"/v1/subscription_items?subscription={subscription_id}",
+        },
+        "latest_invoice": None,
+        "livemode": False,
+        "metadata": dict(extra.get("metadata") or {}),
+        "pending_update": None,
+        "schedule": None,
+        "start_date": now,
+        "status": "active",
+        "test_clock": None,
+        "trial_end": None,
+        "trial_start": None,
+    }
+    state.subscriptions[subscription_id] = subscription
+    invoice = make_paid_invoice(
+        state, subscription, billing_reason="subscription_create", period_start=now, period_end=now
+    )
+    session.update(
+        status="complete",
+        payment_status="paid",
+        customer=customer_id,
+        subscription=subscription_id,
+        invoice=invoice["id"],
+    )
+    state.emit("checkout.session.completed", session)
+    state.emit("customer.subscription.created", subscription)
+    state.emit("invoice.paid", invoice)
+    return session
+
+
+def _new_checkout_customer(state: StripeState, email: str | None) -> str:
+    customer = new_customer(state, Params({"email": email} if email else {}))
+    return str(customer["id"])
+
+
+def _retrieve(state: StripeState, call: Call) -> Obj:
+    session = state.get(state.checkout_sessions, "checkout.session", call.path["session"])
+    return state.render(session, call.params.only(()))
+
+
+def _list(state: StripeState, call: Call) -> Obj:
+    p = call.params.only(
+        ("limit", "starting_after", "ending_before", "customer", "subscription", "status")
+    )
+    customer = p.text("customer")
+    subscription = p.text("subscription")
+    status = p.text("status", choices=("open", "complete", "expired"))
+    page = state.page(
+        state.checkout_sessions.values(),
+        p,
+        "/v1/checkout/sessions",
+        kind="checkout.session",
+        keep=lambda s: (
+            (customer is None or s["customer"] == customer)
+            and (subscription is None or s["subscription"] == subscription)
+            and (status is None or s["status"] == status)
+        ),
+    )
+    return state.render(page, p)
+
+
+def _expire(state: StripeState, call: Call) -> Obj:
+    session = state.get(state.checkout_sessions, "checkout.session", call.path["session"])
+    if session["status"] != "open":
+        raise StripeApiError(
+            400,
+            f'Only Checkout Sessions with a status in ["open"] can be expired. This Checkout '
+            f'Session has a status of "{session["status"]}".',
+        )
+    session["status"] = "expired"
+    state.emit("checkout.session.expired", session, request=call.event_request())
+    return state.render(session, call.params.only(()))
+
+
+def _line_items_list(state: StripeState, call: Call) -> Obj:
+    session_id = call.path["session"]
+    state.get(state.checkout_sessions, "checkout.session", session_id)
+    p = call.params.only(("limit", "starting_after", "ending_before"))
+    # Line items are listed in the order they were given, not newest first.
+    return state.page(
+        reversed(state.session_line_items[session_id]),
+        p,
+        f"/v1/checkout/sessions/{session_id}/line_items",
+        kind="line item",
+    )
+
+
+def checkout_routes(state: StripeState) -> list[Route]:
+    """Checkout session create, retrieve, list, expire and line items."""
+    one = "/v1/checkout/sessions/{session}"
+    return [
+        api_route(state, "POST", "/v1/checkout/sessions", "checkout.sessions.create", _create),
+        api_route(state, "GET", "/v1/checkout/sessions", "checkout.sessions.list", _list),
+        api_route(state, "GET", one, "checkout.sessions.retrieve", _retrieve),
+        api_route(state, "POST", one + "/expire", "checkout.sessions.expire", _expire),
+        api_route(
+            state, "GET", one + "/line_items", "checkout.sessions.line_items", _line_items_list
+        ),
+    ]

@@ -1,0 +1,7 @@
+"""`python -m harness` runs the `payharness` command."""
+
+from __future__ import annotations
+
+from .cli import main
+
+main()
