@@ -7,25 +7,31 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .components import Components, default_routers
 from .contract import serve_pinned_contract
 from .db import Database
 from .errors import error_body, install_error_handlers
 from .metrics import ServiceMetrics
 from .rails.base import RailAdapter, RetryPolicy
 from .rails.cdp import CdpAdapter
-from .rails.stripe import StripeAdapter
-from .rails.xendit import XenditAdapter
-from .routes import accounts, admin, billing, charges, health, payments, usage, webhooks
 from .settings import ReferenceSettings
 from .state import ServiceState
 
 __all__ = ["close_app", "create_app"]
 
 
-class _BodyLimit(Exception):
-    pass
+class _BodyLimit(HTTPException):
+    """A body that passed the limit while it was being read (no or a lying Content-Length).
+
+    An HTTPException, because FastAPI re-raises those from its own body reading (anything else becomes a
+    400 "There was an error parsing the body"); the error handlers answer it as 413 `payload_too_large`.
+    """
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request body is larger than {limit} bytes")
 
 
 class _Guard:
@@ -65,7 +71,7 @@ class _Guard:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise _BodyLimit
+                    raise _BodyLimit(limit)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -100,27 +106,30 @@ async def _send_413(send: Send, limit: int) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def _build_state(settings: ReferenceSettings) -> ServiceState:
+def _build_state(settings: ReferenceSettings, components: Components) -> ServiceState:
     retry = RetryPolicy(
         max_retries=settings.outbound_max_retries, backoff_seconds=settings.outbound_backoff_seconds
     )
     timeout = settings.outbound_timeout_seconds
     adapters: dict[str, RailAdapter] = {}
-    cdp = None
-    if settings.stripe is not None:
-        adapters["stripe"] = StripeAdapter(settings.stripe, timeout_seconds=timeout, retry=retry)
-    if settings.xendit is not None:
-        adapters["xendit"] = XenditAdapter(settings.xendit, timeout_seconds=timeout, retry=retry)
-    if settings.cdp is not None:
-        cdp = CdpAdapter(settings.cdp, timeout_seconds=timeout, retry=retry)
-        adapters["cdp"] = cdp
-    return ServiceState(
+    for rail, config in (
+        ("stripe", settings.stripe),
+        ("xendit", settings.xendit),
+        ("cdp", settings.cdp),
+    ):
+        if config is not None:
+            adapters[rail] = components.adapter_factories[rail](config, timeout, retry)
+    cdp = adapters.get("cdp")
+    state_class = components.state_class or ServiceState
+    state: ServiceState = state_class(
         settings=settings,
         db=Database(settings.database_url),
         metrics=ServiceMetrics(),
         adapters=adapters,
-        cdp=cdp,
+        cdp=cdp if isinstance(cdp, CdpAdapter) else None,
+        components=components,
     )
+    return state
 
 
 async def close_app(app: FastAPI) -> None:
@@ -131,10 +140,14 @@ async def close_app(app: FastAPI) -> None:
     await state.db.dispose()
 
 
-def create_app(settings: ReferenceSettings | None = None) -> FastAPI:
-    """Build the reference payments service. Settings come from the caller, never the environment."""
+def create_app(
+    settings: ReferenceSettings | None = None, *, components: Components | None = None
+) -> FastAPI:
+    """Build the reference payments service. Settings come from the caller, never the environment;
+    `components` replaces parts of it (the self-test's defective variants; see `components.py`)."""
     settings = settings or ReferenceSettings()
-    state = _build_state(settings)
+    components = components or Components()
+    state = _build_state(settings, components)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -151,8 +164,8 @@ def create_app(settings: ReferenceSettings | None = None) -> FastAPI:
     )
     app.state.service = state
     install_error_handlers(app)
-    for module in (health, payments, webhooks, accounts, billing, charges, usage, admin):
-        app.include_router(module.router)
+    for router in components.routers or default_routers():
+        app.include_router(router)
     serve_pinned_contract(app)
     app.add_middleware(_Guard, state=state)
     return app

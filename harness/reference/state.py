@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
+from .components import Components
 from .db import Database
 from .errors import ApiError
 from .metrics import ServiceMetrics
@@ -37,6 +38,7 @@ class ServiceState:
     metrics: ServiceMetrics
     adapters: dict[str, RailAdapter] = field(default_factory=dict)
     cdp: CdpAdapter | None = None
+    components: Components = field(default_factory=Components)
 
     def require_known_rail(self, rail: str) -> None:
         """Unknown rails are refused first, before any other check (PRIOR_ART.md §1, defect 3)."""

@@ -9,7 +9,6 @@ from starlette.responses import JSONResponse
 from ..errors import ApiError
 from ..ledger import get_account_for_update, post_entry
 from ..models import Account, Charge, Outcome
-from ..money import compute_customer_charge
 from ..state import ServiceState, get_state, parse_body
 from .payments import MONEY_ERRORS
 from .schemas import ChargeCreate, ChargeResult, ErrorBody, OutcomeCreate, OutcomeOut
@@ -105,7 +104,7 @@ async def charge(request: Request, state: ServiceState = Depends(get_state)) -> 
     if outcome is None:
         raise ApiError(404, "outcome_not_found", f"no outcome for inference {body.inference_id!r}")
     requested = body.margin_bps if body.margin_bps is not None else s.default_margin_bps
-    priced = compute_customer_charge(
+    priced = state.components.pricing(
         outcome.cost_micros, requested, min_bps=s.min_margin_bps, max_bps=s.max_margin_bps
     )
     if priced.charged_micros == 0:

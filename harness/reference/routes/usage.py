@@ -14,7 +14,7 @@ from ..errors import ApiError, error_body
 from ..ledger import get_account_for_update, post_entry
 from ..models import Account, Settlement
 from ..rails.cdp import authorized_micros, decode_x_payment
-from ..sessions import PaymentSession, SettlingStreamResponse
+from ..sessions import PaymentSession
 from ..state import ServiceState, get_state, new_id, parse_body
 from .schemas import ErrorBody, UsageCreate, UsageOut
 
@@ -67,7 +67,7 @@ def _open_session(
             settled = await cdp.settle(payload, requirements)
             return settled.transaction
 
-        return PaymentSession(
+        return state.components.session_class(
             protocol="x402",
             cap_micros=cap,
             settle=settle_x402,
@@ -100,7 +100,7 @@ def _open_session(
             )
             return f"ledger:{entry.id}"
 
-    return PaymentSession(
+    return state.components.session_class(
         protocol="wallet",
         cap_micros=max(balance, 0),
         settle=settle_wallet,
@@ -158,7 +158,7 @@ async def usage(
         session = _open_session(state, request_id, body, x_payment, balance)
     headers = {"X-Request-Id": request_id}
     if body.stream:
-        return _stream(body, session, request_id, headers)
+        return _stream(state, body, session, request_id, headers)
     output: list[str] = []
     for i, amount in enumerate(body.charges_micros):
         if session is not None and not session.charge(amount):
@@ -189,7 +189,11 @@ async def usage(
 
 
 def _stream(
-    body: UsageCreate, session: PaymentSession | None, request_id: str, headers: dict[str, str]
+    state: ServiceState,
+    body: UsageCreate,
+    session: PaymentSession | None,
+    request_id: str,
+    headers: dict[str, str],
 ) -> Response:
     async def events() -> AsyncIterator[bytes]:
         for i, amount in enumerate(body.charges_micros):
@@ -211,4 +215,6 @@ def _stream(
         done = {"request_id": request_id, "spent_micros": session.spent_micros if session else 0}
         return f"event: done\ndata: {json.dumps(done)}\n\n".encode()
 
-    return SettlingStreamResponse(events(), close=close, terminator=terminator, headers=headers)
+    return state.components.stream_response_class(
+        events(), close=close, terminator=terminator, headers=headers
+    )

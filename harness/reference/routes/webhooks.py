@@ -7,7 +7,6 @@ import logging
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.exc import IntegrityError
 
-from ..effects import apply_effects
 from ..errors import ApiError
 from ..models import WebhookEvent
 from ..rails.base import PayloadInvalid, SignatureInvalid, SignatureMissing
@@ -66,7 +65,7 @@ async def receive_webhook(
             )
             session.add(record)
             await session.flush()  # the unique (rail, event_id) key is the dedupe
-            record.outcome = await apply_effects(
+            record.outcome = await state.components.apply_effects(
                 session, rail, event.event_id, event.effects, row_lock=state.db.supports_row_locks
             )
             outcome = record.outcome
