@@ -117,8 +117,10 @@ async def test_replayed_nonce_is_refused_but_an_identical_retry_is_idempotent(
     app, _ = fake
     payer = funded_payer(app)
     nonce = "0x" + "42" * 32
-    first = await facilitator.settle(payment(payer, nonce=nonce), requirements())
-    retry = await facilitator.settle(payment(payer, nonce=nonce), requirements())
+    # one payload settled twice: building it twice could straddle a clock second and change validBefore
+    paid = payment(payer, nonce=nonce)
+    first = await facilitator.settle(paid, requirements())
+    retry = await facilitator.settle(paid, requirements())
     assert retry.transaction == first.transaction  # same signature bytes: same request
     replay = await facilitator.settle(
         payment(payer, nonce=nonce, value_atomic=PRICE_ATOMIC + 1), requirements()
