@@ -127,6 +127,43 @@ def fakes(
         stack.stop()
 
 
+@app.command()
+def probe(
+    target: str = typer.Option(
+        None, help="Base URL of the payments service (default PAYMENT_PROBE_BASE_URL, else :8000)."
+    ),
+    profile: str = typer.Option(
+        "reference", help="A shipped profile (reference, razorpay-subscriptions) or a .toml file."
+    ),
+    once: bool = typer.Option(False, "--once", help="One run: print a table; exit 1 if a leg failed."),
+    interval: float = typer.Option(None, help="Daemon: one run every SECONDS, serving /metrics."),
+    metrics_port: int = typer.Option(9469, help="The daemon's /metrics port."),
+    metrics_host: str = typer.Option("127.0.0.1", help="The daemon's /metrics interface."),
+    pushgateway: str = typer.Option(None, help="With --once: push the run's metrics here."),
+    audit_path: str = typer.Option(
+        "reports/payment-probe-audit.jsonl", help="JSONL audit trail of failed and degraded legs."
+    ),
+    no_audit: bool = typer.Option(False, "--no-audit", help="Write no audit trail."),
+) -> None:
+    """Run the synthetic money legs against a service (once, as a daemon, or pushed to a Pushgateway)."""
+    from pathlib import Path
+
+    from .prober.command import probe_command
+
+    code = probe_command(
+        target=target,
+        profile=profile,
+        once=once,
+        interval=interval,
+        metrics_port=metrics_port,
+        metrics_host=metrics_host,
+        pushgateway=pushgateway,
+        audit_path=None if no_audit else Path(audit_path),
+        env=dict(os.environ),
+    )
+    raise typer.Exit(code)
+
+
 def main() -> None:
     """Console-script entry point."""
     try:
