@@ -164,6 +164,69 @@ def probe(
     raise typer.Exit(code)
 
 
+@app.command()
+def gate(
+    target: str = typer.Option(
+        None, "--target", help="Payments service URL (default: the in-process reference service)."
+    ),
+    suite: list[str] = typer.Option([], "--suite", help="A suite to run (repeatable; default: all)."),
+    report_dir: str = typer.Option("reports", "--report-dir", help="Where <timestamp>-gate/ is written."),
+    examples: int = typer.Option(10, "--examples", help="Generated examples per API operation."),
+    seed: int = typer.Option(None, "--seed", help="Generation seed (replays a failure)."),
+    workers: int = typer.Option(1, "--workers", help="Spread the suites over N processes."),
+) -> None:
+    """Run the gate suites against a payments service; exit 0 only when everything passed."""
+    from pathlib import Path
+
+    from .gate import gate_command
+
+    try:
+        code = gate_command(
+            target=target,
+            suites=suite,
+            report_dir=Path(report_dir),
+            examples=examples,
+            seed=seed,
+            workers=workers,
+            env=dict(os.environ),
+        )
+    except (HarnessError, ValueError) as exc:
+        _fail(exc)
+        return
+    raise typer.Exit(code)
+
+
+contract_app = typer.Typer(
+    help="The pinned payments contract: exact match and breaking changes.", no_args_is_help=True
+)
+app.add_typer(contract_app, name="contract")
+
+
+@contract_app.command("check")
+def contract_check(
+    target: str = typer.Option(
+        None, "--target", help="Payments service URL (default: the in-process reference service)."
+    ),
+) -> None:
+    """Compare the served /openapi.json with the pinned contract (0 match, 1 differs, 2 could not run)."""
+    from .gate import contract_check_command
+
+    raise typer.Exit(contract_check_command(target, dict(os.environ)))
+
+
+@contract_app.command("diff")
+def contract_diff(
+    old: str = typer.Argument(..., help="The contract clients were written against."),
+    new: str = typer.Argument(..., help="The proposed contract."),
+) -> None:
+    """Classify the changes from OLD to NEW (0 nothing breaks, 1 something breaks, 2 could not run)."""
+    from pathlib import Path
+
+    from .gate import contract_diff_command
+
+    raise typer.Exit(contract_diff_command(Path(old), Path(new)))
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

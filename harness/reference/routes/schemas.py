@@ -27,7 +27,8 @@ class ErrorBody(BaseModel):
 class Strict(BaseModel):
     """Bodies refuse unknown fields so a typo is an error, not silently dropped data."""
 
-    model_config = ConfigDict(extra="forbid")
+    # strict: the contract says integer and boolean, so "100" and 0 are refused rather than coerced
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class AccountCreate(Strict):

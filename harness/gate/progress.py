@@ -1,0 +1,53 @@
+"""Live progress of a gate run: a pytest plugin that prints one line per finished test to stderr.
+
+The gate runs pytest in a subprocess with pytest's own terminal output sent to a log file, and streams this
+plugin's lines to the console, so a person watching a CI job sees each test as it ends.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+import pytest
+
+__all__ = ["Progress", "pytest_configure"]
+
+
+class Progress:
+    """Counts finished tests and prints a line for each (registered once, on the xdist controller)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._done = 0
+        self._started = time.monotonic()
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Say how many tests will run."""
+        self._print(f"payharness gate: {len(session.items)} test(s) collected")
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """One line per test outcome (and per schemathesis operation, which runs as a subtest)."""
+        if report.when != "call" and report.outcome == "passed":
+            return
+        self._done += 1
+        label = report.nodeid.split("::", 1)[-1]
+        context = getattr(report, "context", None)
+        if context is not None and getattr(context, "msg", None):
+            label = f"{label} [{context.msg}]"
+        outcome = report.outcome.upper() if report.when == "call" else f"ERROR ({report.when})"
+        elapsed = time.monotonic() - self._started
+        self._print(
+            f"[{self._done:>4}] {outcome:<8} {label}  "
+            f"({report.duration:.2f}s, {elapsed:.1f}s total)"
+        )
+
+    def _print(self, line: str) -> None:
+        print(line, file=self._stream, flush=True)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the progress printer on the controller (xdist workers report through it)."""
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(Progress(sys.stderr), "payharness-progress")

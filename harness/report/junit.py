@@ -1,0 +1,166 @@
+"""Read a gate's JUnit XML into plain results: per suite and test, the outcome, message and reproduce line.
+
+pytest writes one ``<testcase>`` per test (and per schemathesis subtest, named ``test_x[POST /v1/charges]``);
+the payharness plugin adds ``suite``, ``seed`` and ``reproduce`` properties, and the contract suite a
+``generated_cases`` property on the test suite.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from harness.errors import HarnessError
+
+__all__ = ["GateResult", "JUnitUnreadable", "Outcome", "SuiteResult", "TestResult", "parse_junit"]
+
+Outcome = Literal["passed", "failed", "error", "skipped"]
+
+
+class JUnitUnreadable(HarnessError, ValueError):
+    """The JUnit file is missing or is not JUnit XML (the run did not complete)."""
+
+    code = "junit_unreadable"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TestResult:
+    """One test of one suite."""
+
+    __test__ = False  # not a pytest test class, whatever its name
+
+    suite: str
+    name: str
+    outcome: Outcome
+    duration_seconds: float
+    message: str = ""
+    details: str = ""
+    reproduce: str = ""
+    reproduce_pytest: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SuiteResult:
+    """The tests of one suite, in run order."""
+
+    name: str
+    tests: tuple[TestResult, ...]
+
+    def count(self, outcome: Outcome) -> int:
+        """How many tests ended with `outcome`."""
+        return sum(1 for t in self.tests if t.outcome == outcome)
+
+    @property
+    def passed(self) -> bool:
+        """No failure and no error (skips are shown, not hidden, but do not fail the gate)."""
+        return all(t.outcome in ("passed", "skipped") for t in self.tests)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GateResult:
+    """Every suite of a run, plus the run-level properties (e.g. `generated_cases`)."""
+
+    suites: tuple[SuiteResult, ...]
+    properties: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def tests(self) -> tuple[TestResult, ...]:
+        """All tests, suite by suite."""
+        return tuple(t for s in self.suites for t in s.tests)
+
+    @property
+    def passed(self) -> bool:
+        """True when at least one test ran and none failed or errored."""
+        return bool(self.tests) and all(s.passed for s in self.suites)
+
+    def count(self, outcome: Outcome) -> int:
+        """How many tests of the run ended with `outcome`."""
+        return sum(s.count(outcome) for s in self.suites)
+
+
+def _suite_name(classname: str, properties: dict[str, str]) -> str:
+    if "suite" in properties:
+        return properties["suite"]
+    module = classname.split(".")
+    last = next((part for part in reversed(module) if part.startswith("test_")), module[-1])
+    return last.removeprefix("test_")
+
+
+def _readable(details: str) -> str:
+    """Schemathesis failures arrive as exception-group tracebacks; keep its own report, unindented."""
+    start = details.find("Schemathesis found")
+    if start < 0:
+        return details
+    lines = []
+    for line in details[start:].splitlines():
+        text = line.lstrip()
+        text = text[1:] if text.startswith("|") else line
+        if text.strip().startswith("(") and "sub-exception" in text:
+            break
+        lines.append(text[1:] if text.startswith(" ") else text)
+    return "\n".join(lines).strip()
+
+
+def _testcase(case: ET.Element, inherited: dict[str, dict[str, str]]) -> TestResult:
+    name = case.get("name", "?")
+    properties = {
+        p.get("name", ""): p.get("value", "") for p in case.iterfind("properties/property")
+    }
+    if properties:
+        inherited[name] = properties
+    else:  # a subtest (`test_x[POST /path]`) carries no properties of its own: take its parent's
+        properties = inherited.get(name.split("[", 1)[0], {})
+    outcome: Outcome = "passed"
+    message = details = ""
+    for tag, kind in (("failure", "failed"), ("error", "error"), ("skipped", "skipped")):
+        node = case.find(tag)
+        if node is not None:
+            outcome = kind  # type: ignore[assignment]
+            message = node.get("message", "") or ""
+            details = _readable((node.text or "").strip())
+            kinds = [ln[2:] for ln in details.splitlines() if ln.startswith("- ")]
+            if details.startswith("Schemathesis found") and kinds:
+                message = "; ".join(kinds)  # "ST201 Schema-violating request accepted; ..."
+            break
+    return TestResult(
+        suite=_suite_name(case.get("classname", ""), properties),
+        name=name,
+        outcome=outcome,
+        duration_seconds=float(case.get("time", "0") or 0),
+        message=message,
+        details=details,
+        reproduce=properties.get("reproduce", ""),
+        reproduce_pytest=properties.get("reproduce_pytest", ""),
+    )
+
+
+def _without_containers(tests: list[TestResult]) -> tuple[TestResult, ...]:
+    """Drop a passing test whose subtests (``name[...]``) are listed: they carry the outcomes."""
+    parents = {t.name.split("[", 1)[0] for t in tests if "[" in t.name}
+    return tuple(t for t in tests if not (t.name in parents and t.outcome == "passed"))
+
+
+def parse_junit(path: str | Path) -> GateResult:
+    """Parse pytest's JUnit XML (one or several `<testsuite>`s) into a :class:`GateResult`."""
+    try:
+        root = ET.parse(path).getroot()
+    except (OSError, ET.ParseError) as exc:
+        raise JUnitUnreadable(f"cannot read JUnit report {path}: {exc}") from exc
+    suites_xml = [root] if root.tag == "testsuite" else list(root.iterfind("testsuite"))
+    properties: dict[str, str] = {}
+    by_suite: dict[str, list[TestResult]] = {}
+    for suite in suites_xml:
+        for prop in suite.iterfind("properties/property"):
+            properties[prop.get("name", "")] = prop.get("value", "")
+        inherited: dict[str, dict[str, str]] = {}
+        for case in suite.iterfind("testcase"):
+            result = _testcase(case, inherited)
+            by_suite.setdefault(result.suite, []).append(result)
+    return GateResult(
+        suites=tuple(
+            SuiteResult(name=n, tests=_without_containers(ts)) for n, ts in by_suite.items()
+        ),
+        properties=properties,
+    )

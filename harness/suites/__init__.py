@@ -1,0 +1,23 @@
+"""The gate's suites, as a pytest plugin package: ``pytest --pyargs harness.suites --payments-target URL``.
+
+Each suite is a `test_<name>.py` module here, black-box: it reaches the payments service through the
+`target` fixture (:class:`harness.target.Target`) and never imports `harness.reference`. The options and
+fixtures come from :mod:`harness.suites.plugin` (a ``pytest11`` entry point named ``payharness``).
+"""
+
+from __future__ import annotations
+
+__all__ = ["SUITES", "suite_module"]
+
+#: Suite name → module in this package. The next issue adds the five behaviour suites here.
+SUITES: dict[str, str] = {
+    "contract": "harness.suites.test_contract",
+}
+
+
+def suite_module(name: str) -> str:
+    """The module of a suite, or `KeyError` listing the known suites."""
+    try:
+        return SUITES[name]
+    except KeyError:
+        raise KeyError(f"unknown suite {name!r}; known: {', '.join(SUITES)}") from None

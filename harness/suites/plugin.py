@@ -1,0 +1,178 @@
+"""The payharness pytest plugin: options, the `target` fixture, and how to reproduce each test.
+
+Registered as the ``pytest11`` entry point ``payharness`` (and passed as ``-p harness.suites.plugin`` by the
+gate when the entry point is not installed). Options:
+
+* ``--payments-target URL``: the payments service under test; without it, the in-process reference service
+  on SQLite, wired to in-process fakes on loopback ports.
+* ``--payments-fake RAIL=URL`` (repeatable): the fakes a URL target was started against (their ``/_fake/``
+  control API gives the suites journals, faults and delivery controls).
+* ``--payments-examples N``: generated examples per API operation in the schemathesis stage.
+* ``--payments-seed S``: the generation seed; printed in the header and in every reproduce line, so a failure
+  can be replayed exactly. Without it a seed is drawn once and shared with every xdist worker.
+"""
+
+from __future__ import annotations
+
+import random
+import shlex
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+
+from harness.target import FakeHandle, Fakes, Target, reference_target, url_target
+
+__all__ = ["DEFAULT_EXAMPLES", "PaymentsOptions", "payments_options", "target"]
+
+#: Small enough that the whole gate on the embedded defaults stays well under a minute on two cores.
+DEFAULT_EXAMPLES = 10
+_SEED_KEY = "payharness_seed"
+_OPTIONS = pytest.StashKey["PaymentsOptions"]()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PaymentsOptions:
+    """The plugin's options, resolved once per pytest process."""
+
+    target_url: str | None
+    examples: int
+    seed: int
+    fakes: dict[str, str] = field(default_factory=dict)
+    #: the plugin came in through its entry point, so a replay line must not add `-p` (double registration)
+    entry_point: bool = False
+
+    @property
+    def target_label(self) -> str:
+        """How reports name the target."""
+        return self.target_url or "in-process reference"
+
+    def gate_command(self, suite: str) -> str:
+        """The `payharness gate` line that replays one suite with the same target, seed and examples."""
+        parts = ["payharness", "gate", "--suite", suite, "--seed", str(self.seed)]
+        parts += ["--examples", str(self.examples)]
+        if self.target_url:
+            parts += ["--target", self.target_url]
+        return shlex.join(parts)
+
+    def pytest_command(self, module: str, test: str) -> str:
+        """The pytest line that replays one test of a suite module."""
+        parts = ["pytest", "--pyargs", module]
+        parts += [] if self.entry_point else ["-p", "harness.suites.plugin"]
+        parts += ["-k", test]
+        parts += ["--payments-seed", str(self.seed), "--payments-examples", str(self.examples)]
+        if self.target_url:
+            parts += ["--payments-target", self.target_url]
+        for rail, url in sorted(self.fakes.items()):
+            parts += ["--payments-fake", f"{rail}={url}"]
+        return shlex.join(parts)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Register the payharness options."""
+    group = parser.getgroup("payharness", "payharness payments suites")
+    group.addoption("--payments-target", default=None, metavar="URL", help="payments service URL")
+    group.addoption(
+        "--payments-fake",
+        action="append",
+        default=[],
+        metavar="RAIL=URL",
+        help="a fake processor the target uses (stripe, cdp, xendit); repeatable",
+    )
+    group.addoption(
+        "--payments-examples",
+        type=int,
+        default=DEFAULT_EXAMPLES,
+        metavar="N",
+        help=f"generated examples per API operation (default {DEFAULT_EXAMPLES})",
+    )
+    group.addoption("--payments-seed", type=int, default=None, metavar="S", help="generation seed")
+
+
+def _parse_fakes(values: list[str]) -> dict[str, str]:
+    fakes: dict[str, str] = {}
+    for value in values:
+        rail, sep, url = value.partition("=")
+        if not sep or not url:
+            raise pytest.UsageError(f"--payments-fake wants RAIL=URL, got {value!r}")
+        fakes[rail.strip()] = url.strip()
+    return fakes
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Resolve the options once; a worker takes the controller's seed so all workers generate alike."""
+    examples = int(config.getoption("--payments-examples"))
+    if examples < 1:
+        raise pytest.UsageError("--payments-examples must be at least 1")
+    seed = config.getoption("--payments-seed")
+    workerinput = getattr(config, "workerinput", None)
+    if seed is None and workerinput is not None:
+        seed = workerinput.get(_SEED_KEY)
+    if seed is None:
+        seed = random.SystemRandom().randrange(2**31)
+    config.stash[_OPTIONS] = PaymentsOptions(
+        target_url=config.getoption("--payments-target"),
+        examples=examples,
+        seed=int(seed),
+        fakes=_parse_fakes(list(config.getoption("--payments-fake"))),
+        entry_point=config.pluginmanager.has_plugin("payharness"),
+    )
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: object) -> None:
+    """pytest-xdist: hand the controller's seed to each worker."""
+    config: pytest.Config = node.config  # type: ignore[attr-defined]
+    node.workerinput[_SEED_KEY] = config.stash[_OPTIONS].seed  # type: ignore[attr-defined]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Say what is tested, with which seed."""
+    options = config.stash[_OPTIONS]
+    return (
+        f"payharness: target={options.target_label} seed={options.seed} examples={options.examples}"
+    )
+
+
+def _suite_of(module: str) -> str | None:
+    package, _, name = module.rpartition(".")
+    if package == "harness.suites" and name.startswith("test_"):
+        return name.removeprefix("test_")
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Attach to every suite test how to replay it (JUnit `reproduce` and `suite` properties)."""
+    options = config.stash[_OPTIONS]
+    for item in items:
+        module = getattr(getattr(item, "module", None), "__name__", "")
+        suite = _suite_of(module)
+        if suite is None:
+            continue
+        test = getattr(item, "originalname", item.name)
+        item.user_properties.append(("suite", suite))
+        item.user_properties.append(("seed", str(options.seed)))
+        item.user_properties.append(("reproduce", options.gate_command(suite)))
+        item.user_properties.append(("reproduce_pytest", options.pytest_command(module, test)))
+
+
+@pytest.fixture(scope="session")
+def payments_options(pytestconfig: pytest.Config) -> PaymentsOptions:
+    """The resolved payharness options (target URL, examples, seed, fakes)."""
+    return pytestconfig.stash[_OPTIONS]
+
+
+@pytest.fixture(scope="session")
+def target(payments_options: PaymentsOptions) -> Iterator[Target]:
+    """The payments service under test, shared by the session and closed at its end."""
+    if payments_options.target_url is None:
+        built = reference_target()
+    else:
+        fakes = Fakes(
+            handles={rail: FakeHandle(rail, url) for rail, url in payments_options.fakes.items()}
+        )
+        built = url_target(payments_options.target_url, fakes=fakes)
+    try:
+        yield built
+    finally:
+        built.close()

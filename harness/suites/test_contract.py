@@ -1,0 +1,108 @@
+"""The contract suite: the target serves the pinned contract exactly, and honours it for generated input.
+
+1. **Exact match**: the served `/openapi.json` equals `contracts/payments.openapi.json` up to formatting; a
+   difference fails with one line per place (``POST /v1/charges: responses.402 missing in served``).
+2. **Schemathesis stage**: every operation of the *pinned* contract (not the served one: a target must not
+   pass by serving a looser document) is driven with generated requests, with all of schemathesis's default
+   checks plus ours (:mod:`harness.suites.checks`): every 4xx/5xx body has the error shape, and no input
+   causes a 5xx. One test per operation; `--payments-examples` and `--payments-seed` replay a failure.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import requests
+import schemathesis
+from schemathesis.config import SchemathesisConfig
+
+from harness.contract import check_contract, fetch_served, pinned_contract
+from harness.suites.checks import CONTRACT_CHECKS
+from harness.suites.http_bridge import requests_session
+from harness.suites.plugin import PaymentsOptions
+from harness.target import Target
+
+
+def test_served_contract_is_exactly_the_pinned_contract(target: Target) -> None:
+    """A target that adds, drops or changes anything in its API contract fails, saying where."""
+    with target.client() as client:
+        served = fetch_served(client)
+    result = check_contract(served)
+    assert result.matches, (
+        f"{target.name} does not serve the pinned contract "
+        f"(contracts/payments.openapi.json).\n{result.report()}"
+    )
+
+
+#: Schema-valid requests a payments API still refuses for reasons JSON Schema cannot state: an x402
+#: credential that does not verify (400 `invalid_payment`), a wallet without credit (402), a Stripe amount in
+#: fractions of a cent (422). schemathesis's default list plus those; each refusal is still held to its
+#: documented status, error shape and error-code enum by the other checks.
+POSITIVE_DATA_STATUSES = [
+    "2xx",
+    "3xx",
+    "400",
+    "401",
+    "402",
+    "403",
+    "404",
+    "409",
+    "422",
+    "429",
+    "5xx",
+]
+
+
+@pytest.fixture
+def contract_schema(payments_options: PaymentsOptions) -> Any:
+    """The pinned contract as a schemathesis schema, generating with the run's examples and seed."""
+    config = SchemathesisConfig.from_dict(
+        {
+            "seed": payments_options.seed,
+            # no example database: a run is replayed from its seed alone and writes nothing to the cwd
+            "generation": {"max-examples": payments_options.examples, "database": "none"},
+            "checks": {
+                "positive_data_acceptance": {"expected-statuses": POSITIVE_DATA_STATUSES},
+            },
+        }
+    )
+    return schemathesis.openapi.from_dict(pinned_contract(), config=config)
+
+
+@pytest.fixture(scope="module")
+def target_session(target: Target) -> Iterator[requests.Session]:
+    """A `requests` session (what schemathesis sends with) over the target's own HTTP client."""
+    client = target.client()
+    session = requests_session(client)
+    try:
+        yield session
+    finally:
+        session.close()
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def count_case(record_testsuite_property: Callable[[str, object], None]) -> Iterator[Counter[str]]:
+    """Counts generated cases per operation; the total lands in the JUnit report (`generated_cases`)."""
+    counts: Counter[str] = Counter()
+    yield counts
+    record_testsuite_property("generated_cases", sum(counts.values()))
+
+
+contract = schemathesis.pytest.from_fixture("contract_schema")
+
+
+@contract.parametrize()
+def test_operation_honours_the_pinned_contract(
+    case: Any, target: Target, target_session: requests.Session, count_case: Counter[str]
+) -> None:
+    """Generated requests get answers the pinned contract allows, errors in shape, and never a 5xx."""
+    count_case[case.operation.label] += 1
+    case.call_and_validate(
+        session=target_session,
+        base_url=target.base_url,
+        additional_checks=list(CONTRACT_CHECKS),
+    )
