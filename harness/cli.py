@@ -227,6 +227,66 @@ def contract_diff(
     raise typer.Exit(contract_diff_command(Path(old), Path(new)))
 
 
+@app.command()
+def replay(
+    files: list[str] = typer.Argument(..., help="Recordings (JSONL, Stripe event exports, HAR, ...)."),
+    target: str = typer.Option(..., "--target", help="Base URL of the payments service."),
+    order: str = typer.Option("recorded", help="recorded | shuffled | reversed (seeded)."),
+    seed: int = typer.Option(None, help="Seed for --order shuffled (printed, so a run can be replayed)."),
+    duplicate: int = typer.Option(0, help="Send every event N extra times."),
+    concurrency: int = typer.Option(1, help="Deliveries in flight at once."),
+    rate: float = typer.Option(None, help="At most this many deliveries per second."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Parse, re-sign and report; send nothing."),
+    yes_non_loopback: bool = typer.Option(
+        False, "--yes-non-loopback", help="Confirm a target that is not on this machine."
+    ),
+    secrets_file: str = typer.Option(
+        None, help="NAME=value lines (STRIPE_WEBHOOK_SECRET, ...); secrets never come from argv."
+    ),
+    report_dir: str = typer.Option("reports", help="Where <timestamp>-replay/ is written."),
+    account: list[str] = typer.Option([], help="Account ids whose ledger the exactly-once check reads."),
+    source_format: str = typer.Option(None, "--format", help="Force an importer (default: sniffed)."),
+    passes: int = typer.Option(2, help="Replay passes; every pass after the first must change nothing."),
+) -> None:
+    """Re-sign recorded processor webhooks under the target's test secret and replay them, exactly once."""
+    from .replay.command import replay_command
+
+    code = replay_command(
+        files=files,
+        target=target,
+        order=order,
+        seed=seed,
+        duplicate=duplicate,
+        concurrency=concurrency,
+        rate=rate,
+        dry_run=dry_run,
+        confirm_non_loopback=yes_non_loopback,
+        secrets_file=secrets_file,
+        report_dir=report_dir,
+        env=dict(os.environ),
+        interactive=sys.stdin.isatty(),
+        accounts=account,
+        source_format=source_format,
+        passes=passes,
+    )
+    raise typer.Exit(code)
+
+
+@app.command()
+def record(
+    listen: str = typer.Option("127.0.0.1:8765", help="HOST:PORT to receive webhooks on."),
+    forward_to: str = typer.Option(..., help="Where each webhook is forwarded, unchanged."),
+    out: str = typer.Option(..., help="JSONL file the deliveries are appended to."),
+    mask_header: list[str] = typer.Option([], help="A header to mask in the recording (repeatable)."),
+) -> None:
+    """Record inbound webhooks byte for byte and forward them (e.g. behind `stripe listen`)."""
+    from .replay.command import record_command
+
+    raise typer.Exit(
+        record_command(listen=listen, forward_to=forward_to, out=out, mask_headers=mask_header)
+    )
+
+
 def main() -> None:
     """Console-script entry point."""
     try:
