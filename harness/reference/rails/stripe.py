@@ -169,19 +169,18 @@ class StripeAdapter:
         except UnicodeDecodeError as exc:
             raise SignatureInvalid("body is not UTF-8") from exc
         try:
-            stripe.WebhookSignature.verify_header(
-                payload, header, self._config.webhook_secret, stripe.Webhook.DEFAULT_TOLERANCE
+            # verifies first (parse, v1 present, HMAC, then the past-only timestamp), then parses JSON
+            stripe.Webhook.construct_event(
+                payload,
+                header,
+                self._config.webhook_secret,
+                tolerance=stripe.Webhook.DEFAULT_TOLERANCE,
+                api_key=self._config.api_key,
             )
         except stripe.SignatureVerificationError as exc:
             raise SignatureInvalid(str(exc)) from exc
-        try:
-            stripe.Webhook.construct_event(
-                payload, header, self._config.webhook_secret, api_key=self._config.api_key
-            )
-        except stripe.SignatureVerificationError as exc:  # pragma: no cover - verified above
-            raise SignatureInvalid(str(exc)) from exc
         except ValueError:
-            return  # verified, unreadable: parse_webhook reports invalid_payload
+            return  # authentic but not JSON (or a v2 thin event): parse_webhook says invalid_payload
 
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> ProcessorEvent:
         """Normalise the Stripe events the service acts on; others are `ignored`."""
