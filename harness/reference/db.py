@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -20,6 +20,9 @@ from sqlalchemy.pool import StaticPool
 from .models import Base
 
 __all__ = ["Database"]
+
+#: any fixed 64-bit key: the PostgreSQL advisory lock that serialises schema creation
+_SCHEMA_LOCK_KEY = 0x7061_7968_6172_6E73
 
 
 class Database:
@@ -49,8 +52,14 @@ class Database:
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
 
     async def create_schema(self) -> None:
-        """Create every table that does not exist yet."""
+        """Create every table that does not exist yet, also when several instances start at once."""
         async with self.engine.begin() as conn:
+            if not self.is_sqlite:
+                # two replicas on a fresh database would both CREATE TABLE and one would fail; the
+                # transaction-scoped lock makes the second one wait, then find every table there
+                await conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY}
+                )
             await conn.run_sync(Base.metadata.create_all)
 
     async def dispose(self) -> None:

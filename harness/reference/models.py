@@ -183,7 +183,7 @@ class SubscriptionCancellation(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     rail: Mapped[str] = mapped_column(String(16))
     processor_subscription_id: Mapped[str] = mapped_column(String(256))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     __table_args__ = (
         UniqueConstraint("rail", "processor_subscription_id", name="uq_subscription_cancellation"),
     )

@@ -179,8 +179,10 @@ class StripeAdapter:
             )
         except stripe.SignatureVerificationError as exc:
             raise SignatureInvalid(str(exc)) from exc
-        except ValueError:
-            return  # authentic but not JSON (or a v2 thin event): parse_webhook says invalid_payload
+        except (ValueError, AttributeError, TypeError):
+            # authentic but not a JSON object (stripe-python calls .get on whatever it parsed) or a v2
+            # thin event: parse_webhook answers invalid_payload
+            return
 
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> ProcessorEvent:
         """Normalise the Stripe events the service acts on; others are `ignored`."""
