@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import logging
 from decimal import Decimal
+from typing import Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from sqlalchemy import select
@@ -121,49 +122,31 @@ async def reconcile(
             c for c in (await session.execute(select(Account.stripe_customer_id))).scalars() if c
         ]
     credited = sum(1 for r in receipts if r.credited)
-    if adapter is None:
+
+    def unchecked(
+        status: Literal["not_configured", "unsupported", "error"], message: str
+    ) -> ReconcileResult:
         return ReconcileResult(
             rail=rail,
             dry_run=dry_run,
-            status="not_configured",
+            status=status,
             checked=0,
             ledger_credits=credited,
             mismatches=[],
-            message=f"rail {rail} is not configured",
+            message=message,
         )
+
+    if adapter is None:
+        return unchecked("not_configured", f"rail {rail} is not configured")
     try:
         records = await adapter.list_payments(customers)
     except RailError as exc:
-        return ReconcileResult(
-            rail=rail,
-            dry_run=dry_run,
-            status="error",
-            checked=0,
-            ledger_credits=credited,
-            mismatches=[],
-            message=f"{exc.code}: {exc.message}",
-        )
+        return unchecked("error", f"{exc.code}: {exc.message}")
     except Exception as exc:  # an operational path must complete with a result, whatever broke
         log.exception("reconcile %s failed", rail)
-        return ReconcileResult(
-            rail=rail,
-            dry_run=dry_run,
-            status="error",
-            checked=0,
-            ledger_credits=credited,
-            mismatches=[],
-            message=f"unexpected: {exc}",
-        )
+        return unchecked("error", f"unexpected: {exc}")
     if records is None:
-        return ReconcileResult(
-            rail=rail,
-            dry_run=dry_run,
-            status="unsupported",
-            checked=0,
-            ledger_credits=credited,
-            mismatches=[],
-            message=f"{rail} offers no listing API to reconcile against",
-        )
+        return unchecked("unsupported", f"{rail} offers no listing API to reconcile against")
     ours = {r.processor_ref: r for r in receipts}
     theirs = {r.processor_ref: r for r in records}
     mismatches: list[ReconcileMismatch] = []
