@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from .errors import HarnessError
+from .errors import HarnessError, InvalidArgument
 
 __all__ = ["app", "main"]
 
@@ -135,7 +135,9 @@ def probe(
     profile: str = typer.Option(
         "reference", help="A shipped profile (reference, razorpay-subscriptions) or a .toml file."
     ),
-    once: bool = typer.Option(False, "--once", help="One run: print a table; exit 1 if a leg failed."),
+    once: bool = typer.Option(
+        False, "--once", help="One run: print a table; exit 1 if a leg failed."
+    ),
     interval: float = typer.Option(None, help="Daemon: one run every SECONDS, serving /metrics."),
     metrics_port: int = typer.Option(9469, help="The daemon's /metrics port."),
     metrics_host: str = typer.Option("127.0.0.1", help="The daemon's /metrics interface."),
@@ -169,23 +171,47 @@ def gate(
     target: str = typer.Option(
         None, "--target", help="Payments service URL (default: the in-process reference service)."
     ),
-    suite: list[str] = typer.Option([], "--suite", help="A suite to run (repeatable; default: all)."),
-    report_dir: str = typer.Option("reports", "--report-dir", help="Where <timestamp>-gate/ is written."),
-    examples: int = typer.Option(10, "--examples", help="Generated examples per API operation."),
+    suite: list[str] = typer.Option(
+        [], "--suite", help="A suite to run (repeatable; default: all)."
+    ),
+    report_dir: str = typer.Option(
+        "reports", "--report-dir", help="Where <timestamp>-gate/ is written."
+    ),
+    examples: int = typer.Option(
+        None, "--examples", help="Generated examples per API operation (gate 10, self-test 3)."
+    ),
     seed: int = typer.Option(None, "--seed", help="Generation seed (replays a failure)."),
     workers: int = typer.Option(1, "--workers", help="Spread the suites over N processes."),
+    self_test: bool = typer.Option(
+        False,
+        "--self-test",
+        help="Run the suites against defective variants of the reference and print the catch matrix.",
+    ),
 ) -> None:
     """Run the gate suites against a payments service; exit 0 only when everything passed."""
     from pathlib import Path
 
-    from .gate import gate_command
-
     try:
+        if self_test:
+            if target:
+                raise InvalidArgument("--self-test builds its own variants; it takes no --target")
+            from .selftest.command import selftest_command
+
+            code = selftest_command(
+                report_dir=Path(report_dir),
+                examples=examples,
+                seed=seed,
+                env=dict(os.environ),
+                suites=suite,
+            )
+            raise typer.Exit(code)
+        from .gate import gate_command
+
         code = gate_command(
             target=target,
             suites=suite,
             report_dir=Path(report_dir),
-            examples=examples,
+            examples=10 if examples is None else examples,
             seed=seed,
             workers=workers,
             env=dict(os.environ),
@@ -229,14 +255,20 @@ def contract_diff(
 
 @app.command()
 def replay(
-    files: list[str] = typer.Argument(..., help="Recordings (JSONL, Stripe event exports, HAR, ...)."),
+    files: list[str] = typer.Argument(
+        ..., help="Recordings (JSONL, Stripe event exports, HAR, ...)."
+    ),
     target: str = typer.Option(..., "--target", help="Base URL of the payments service."),
     order: str = typer.Option("recorded", help="recorded | shuffled | reversed (seeded)."),
-    seed: int = typer.Option(None, help="Seed for --order shuffled (printed, so a run can be replayed)."),
+    seed: int = typer.Option(
+        None, help="Seed for --order shuffled (printed, so a run can be replayed)."
+    ),
     duplicate: int = typer.Option(0, help="Send every event N extra times."),
     concurrency: int = typer.Option(1, help="Deliveries in flight at once."),
     rate: float = typer.Option(None, help="At most this many deliveries per second."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Parse, re-sign and report; send nothing."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Parse, re-sign and report; send nothing."
+    ),
     yes_non_loopback: bool = typer.Option(
         False, "--yes-non-loopback", help="Confirm a target that is not on this machine."
     ),
@@ -244,9 +276,15 @@ def replay(
         None, help="NAME=value lines (STRIPE_WEBHOOK_SECRET, ...); secrets never come from argv."
     ),
     report_dir: str = typer.Option("reports", help="Where <timestamp>-replay/ is written."),
-    account: list[str] = typer.Option([], help="Account ids whose ledger the exactly-once check reads."),
-    source_format: str = typer.Option(None, "--format", help="Force an importer (default: sniffed)."),
-    passes: int = typer.Option(2, help="Replay passes; every pass after the first must change nothing."),
+    account: list[str] = typer.Option(
+        [], help="Account ids whose ledger the exactly-once check reads."
+    ),
+    source_format: str = typer.Option(
+        None, "--format", help="Force an importer (default: sniffed)."
+    ),
+    passes: int = typer.Option(
+        2, help="Replay passes; every pass after the first must change nothing."
+    ),
 ) -> None:
     """Re-sign recorded processor webhooks under the target's test secret and replay them, exactly once."""
     from .replay.command import replay_command
@@ -277,13 +315,35 @@ def record(
     listen: str = typer.Option("127.0.0.1:8765", help="HOST:PORT to receive webhooks on."),
     forward_to: str = typer.Option(..., help="Where each webhook is forwarded, unchanged."),
     out: str = typer.Option(..., help="JSONL file the deliveries are appended to."),
-    mask_header: list[str] = typer.Option([], help="A header to mask in the recording (repeatable)."),
+    mask_header: list[str] = typer.Option(
+        [], help="A header to mask in the recording (repeatable)."
+    ),
 ) -> None:
     """Record inbound webhooks byte for byte and forward them (e.g. behind `stripe listen`)."""
     from .replay.command import record_command
 
     raise typer.Exit(
         record_command(listen=listen, forward_to=forward_to, out=out, mask_headers=mask_header)
+    )
+
+
+@app.command()
+def bench(
+    which: list[str] = typer.Argument(
+        None, help="fakes, webhooks, gate, replay, memory (default: all)."
+    ),
+    quick: bool = typer.Option(
+        False, "--quick", help="Smoke check: tiny loads, numbers not meaningful."
+    ),
+    report_dir: str = typer.Option(
+        None, "--report-dir", help="Where <timestamp>-bench/ goes (default: reports)."
+    ),
+) -> None:
+    """Benchmark the fakes, the webhook path, the gate, the replayer and memory against limits and peers."""
+    from .bench import bench_command
+
+    raise typer.Exit(
+        bench_command(which=which or [], quick=quick, report_dir=report_dir, env=dict(os.environ))
     )
 
 

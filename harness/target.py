@@ -211,7 +211,8 @@ class _AppLoop:
 
     async def send(self, request: httpx.Request) -> httpx.Response:
         """One request through the app (body fully read on the app loop)."""
-        transport = httpx.ASGITransport(app=self.app)
+        # a crash inside the app reaches the suite as the 500 a client would see, not as an exception
+        transport = httpx.ASGITransport(app=self.app, raise_app_exceptions=False)
         response = await transport.handle_async_request(request)
         body = await response.aread()
         # a stream, not `content=`: the client then times the response and closes it as from a socket
@@ -258,6 +259,7 @@ class Target:
         transport: Callable[[], httpx.BaseTransport] | None = None,
         async_transport: Callable[[], httpx.AsyncBaseTransport] | None = None,
         rebuild: Callable[..., Target] | None = None,
+        rebuild_from_env: Callable[[Mapping[str, str]], Target] | None = None,
         close: Callable[[], None] | None = None,
         asgi_app: Any = None,
     ) -> None:
@@ -268,6 +270,7 @@ class Target:
         self._transport = transport
         self._async_transport = async_transport
         self._rebuild = rebuild
+        self._rebuild_from_env = rebuild_from_env
         self._close = close
         #: the in-process ASGI app (None for a service at a URL)
         self.asgi_app = asgi_app
@@ -295,6 +298,14 @@ class Target:
                 f"{self.name} is a running service: restart it with other settings instead"
             )
         return self._rebuild(**settings)
+
+    def rebuild_from_env(self, env: Mapping[str, str]) -> Target:
+        """A fresh in-process reference started from `env` exactly as its entry point reads it."""
+        if self._rebuild_from_env is None:
+            raise TargetNotRebuildable(
+                f"{self.name} is a running service: restart it with that environment instead"
+            )
+        return self._rebuild_from_env(env)
 
     def close(self) -> None:
         """Release what the target owns (the in-process app and its loop; never a remote service)."""
@@ -557,6 +568,18 @@ def reference_target(
             **merged,
         )
 
+    def rebuild_from_env(env: Mapping[str, str]) -> Target:
+        from harness.reference import settings_from_env
+
+        # the entry point's own parser decides live or dormant; no fakes are needed for that question
+        parsed = settings_from_env(dict(env))
+        return reference_target(
+            live=parsed.payments_live,
+            database_url="sqlite+aiosqlite://",
+            with_fakes=False,
+            wrap=wrap,
+        )
+
     return Target(
         name="in-process reference",
         base_url=REFERENCE_BASE_URL,
@@ -570,6 +593,7 @@ def reference_target(
         transport=lambda: _SyncTransport(runner),
         async_transport=lambda: _AsyncTransport(runner),
         rebuild=rebuild,
+        rebuild_from_env=rebuild_from_env,
         close=close,
         asgi_app=runner.app,
     )

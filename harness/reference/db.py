@@ -92,4 +92,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # WAL lets readers run beside the one writer; NORMAL syncs at checkpoints, and a WAL database stays
+    # consistent after a crash (a power loss can lose the last transactions, never corrupt the ledger)
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()

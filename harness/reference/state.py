@@ -64,8 +64,8 @@ class ServiceState:
         return adapter
 
 
-def get_state(request: Request) -> ServiceState:
-    """FastAPI dependency: this app's state."""
+async def get_state(request: Request) -> ServiceState:
+    """FastAPI dependency: this app's state (async, so FastAPI does not hop to a threadpool for it)."""
     state: ServiceState = request.app.state.service
     return state
 

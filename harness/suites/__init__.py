@@ -9,8 +9,13 @@ from __future__ import annotations
 
 __all__ = ["SUITES", "suite_module"]
 
-#: Suite name → module in this package. The next issue adds the five behaviour suites here.
+#: Suite name → module in this package, in the order the gate runs them.
 SUITES: dict[str, str] = {
+    "inertness": "harness.suites.test_inertness",
+    "margin-math": "harness.suites.test_margin_math",
+    "idempotency": "harness.suites.test_idempotency",
+    "close-time-settle": "harness.suites.test_close_time_settle",
+    "upgrade-tier-flip": "harness.suites.test_upgrade_tier_flip",
     "contract": "harness.suites.test_contract",
 }
 

@@ -137,7 +137,7 @@ def pytest_report_header(config: pytest.Config) -> str:
 def _suite_of(module: str) -> str | None:
     package, _, name = module.rpartition(".")
     if package == "harness.suites" and name.startswith("test_"):
-        return name.removeprefix("test_")
+        return name.removeprefix("test_").replace("_", "-")
     return None
 
 

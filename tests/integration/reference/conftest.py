@@ -12,14 +12,14 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 import httpx
 import pytest
-from reference_support import ADMIN, ledger_sum, new_account
+from reference_support import ADMIN, ServiceFactory, ledger_sum, new_account
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from harness.reference import ReferenceSettings, close_app, create_app
@@ -27,8 +27,6 @@ from harness.reference.components import Components
 from harness.reference.models import Base
 
 __all__ = ["ADMIN", "ServiceFactory", "ledger_sum", "new_account"]
-
-ServiceFactory = Callable[..., Awaitable[httpx.AsyncClient]]
 
 
 def _plain(url: str) -> str:

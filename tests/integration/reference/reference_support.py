@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -22,6 +22,9 @@ from sqlalchemy.orm import DeclarativeBase
 from harness.reference import CdpRail, StripeRail, XenditRail
 from harness.reference.models import Account, LedgerEntry, Topup
 from harness.reference.state import ServiceState
+
+#: builds a reference service on the test's database (fixture `make_service`)
+ServiceFactory = Callable[..., Awaitable[httpx.AsyncClient]]
 
 __all__ = [
     "ADMIN",

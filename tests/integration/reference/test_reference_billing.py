@@ -7,9 +7,9 @@ import itertools
 
 import httpx
 import pytest
-from conftest import ServiceFactory
 from reference_support import (
     ALL_RAILS,
+    ServiceFactory,
     deliver_stripe,
     deliver_xendit,
     new_account,

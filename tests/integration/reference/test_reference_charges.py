@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import httpx
-from conftest import ServiceFactory
-from reference_support import adjust_balance, count_rows, ledger, ledger_sum, metric, new_account
+from reference_support import (
+    ServiceFactory,
+    adjust_balance,
+    count_rows,
+    ledger,
+    ledger_sum,
+    metric,
+    new_account,
+)
 
 from harness.reference.models import Charge
 

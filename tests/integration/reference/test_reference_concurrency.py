@@ -14,9 +14,9 @@ from typing import Any
 import asyncpg  # type: ignore[import-untyped]
 import httpx
 import pytest
-from conftest import ServiceFactory
 from reference_support import (
     ALL_RAILS,
+    ServiceFactory,
     count_rows,
     deliver_stripe,
     deliver_xendit,

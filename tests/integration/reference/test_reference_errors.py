@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from conftest import ServiceFactory
 from prometheus_client.parser import text_string_to_metric_families
 from reference_support import (
     ALL_RAILS,
+    ServiceFactory,
     deliver_stripe,
     map_stripe_customer,
     new_account,

@@ -6,11 +6,11 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ServiceFactory
 from fastapi import FastAPI
 from reference_support import (
     ADMIN,
     ALL_RAILS,
+    ServiceFactory,
     count_ledger_entries,
     count_rows,
     deliver_stripe,

@@ -7,10 +7,10 @@ import itertools
 from typing import Any
 
 import httpx
-from conftest import ServiceFactory
 from reference_support import (
     ADMIN,
     ALL_RAILS,
+    ServiceFactory,
     adjust_balance,
     deliver_stripe,
     ledger,

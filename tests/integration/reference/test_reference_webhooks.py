@@ -7,11 +7,11 @@ import time
 
 import httpx
 import pytest
-from conftest import ServiceFactory
 from reference_support import (
     ALL_RAILS,
     CDP_SECRET,
     STRIPE_SECRET,
+    ServiceFactory,
     adjust_balance,
     cdp_transfer,
     count_rows,

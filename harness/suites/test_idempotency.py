@@ -1,0 +1,620 @@
+"""idempotency: every payment moves money exactly once, however often and in whatever order it is reported.
+
+Inbound, a processor may deliver one event twice, concurrently, re-signed later with a fresh timestamp, or
+interleaved with others (PROCESSORS.md 4: "Duplicates are expected by design", ordering "not guaranteed"),
+and may report one payment through two different events (an x402 `/pay` and the facilitator's settlement
+webhook; a Xendit PAID then SETTLED callback). Each must credit once. A charge repeated for one inference
+debits once, and one inference has one outcome (PRIOR_ART.md §1 defect 6: duplicate outcome rows gave
+arbitrary money). Outbound, a top-up repeated with one client `Idempotency-Key` creates one processor object,
+and after a 5xx, a timeout or a dropped connection the target's retries carry one idempotency key so the
+processor sees one object. Any permutation of a set of events converges to the same ledger and tier.
+Reconciliation completes with a result, never an exception (defect 10).
+
+Truth surfaces: the ledger and balances of the target, and the fakes' journals (what the processor saw).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import Phase, given, seed, settings
+from hypothesis import strategies as st
+
+from harness.suites._processors import (
+    STRIPE_FUNDED_EVENT,
+    Processors,
+    stripe_event_body,
+    stripe_funded,
+    stripe_invoice_paid,
+    stripe_subscription_deleted,
+)
+from harness.suites._support import Api, error_code, require_live, unique
+from harness.suites.failures import IdempotencyFailure
+from harness.suites.plugin import PaymentsOptions
+from harness.target import Target
+
+#: Concurrent copies of one delivery or request: enough to race any check-then-insert.
+CONCURRENCY = 6
+
+
+@pytest.fixture
+def api(target: Target, payments_options: PaymentsOptions) -> Iterator[Api]:
+    """The target's API for one test; the checks need a live target."""
+    require_live(target)
+    with Api(target, seed=payments_options.seed) as client:
+        yield client
+
+
+@pytest.fixture
+def processors(api: Api) -> Iterator[Processors]:
+    """The fake processors of the target."""
+    fakes = Processors(api)
+    try:
+        yield fakes
+    finally:
+        fakes.close()
+
+
+def _expect_credited_once(api: Api, account: str, amount: int, event_ids: list[str]) -> None:
+    """Balance and lifetime paid equal one credit of `amount`, written as one ledger entry."""
+    state = api.account(account)
+    credits = [c["amount_micros"] for c in api.entries(account, kind="credit")]
+    if (
+        credits != [amount]
+        or state["balance_micros"] != amount
+        or state["lifetime_paid_micros"] != amount
+    ):
+        api.fail(
+            IdempotencyFailure,
+            observed=(
+                f"credits {credits}, balance {state['balance_micros']}, "
+                f"lifetime paid {state['lifetime_paid_micros']}"
+            ),
+            expected=f"exactly one credit of {amount} micros (balance and lifetime paid {amount})",
+            event_ids=event_ids,
+        )
+
+
+# ---------------------------------------------------------------------------------------- inbound
+
+
+def test_a_webhook_the_processor_delivers_twice_credits_once(
+    api: Api, processors: Processors
+) -> None:
+    """Stripe delivers every event twice: one credit."""
+    account = api.new_account()
+    topup = processors.stripe_topup(account, 5_000_000)
+    with processors.delivery("stripe", "duplicated"):
+        txn = processors.stripe_fund(
+            str(topup["details"]["customer"]), 500, reference=str(topup["id"])
+        )
+        processors.drain("stripe")
+    event = processors.stripe_event_for(STRIPE_FUNDED_EVENT, str(txn["id"]))
+    _expect_credited_once(api, account, 5_000_000, [str(event["id"])])
+
+
+def test_concurrent_deliveries_of_one_event_credit_once(api: Api, processors: Processors) -> None:
+    """The same signed event delivered N times at once (and then by the processor itself): one credit."""
+    account = api.new_account()
+    with processors.delivery("stripe", "held") as stripe:
+        event, _ = processors.held_stripe_funding(account, 300)
+        body = stripe_event_body(event)
+        headers = processors.signed("stripe", body)
+        request = api.build("POST", "/v1/payments/webhook/stripe", content=body, headers=headers)
+        answers = api.concurrently([request] * CONCURRENCY)
+        stripe.release()
+        processors.drain("stripe")
+    refused = [r.status_code for r in answers if 400 <= r.status_code < 500]
+    if refused:
+        api.fail(
+            IdempotencyFailure,
+            observed=f"validly signed duplicates answered {refused}",
+            expected="a duplicate is acknowledged (2xx) or retried (5xx), never refused as invalid",
+            event_ids=[str(event["id"])],
+        )
+    _expect_credited_once(api, account, 3_000_000, [str(event["id"])])
+
+
+def test_a_replay_re_signed_with_a_fresh_timestamp_credits_once(
+    api: Api, processors: Processors
+) -> None:
+    """A delivered event, replayed later under a fresh signature: acknowledged, not credited again."""
+    account = api.new_account()
+    topup = processors.stripe_topup(account, 2_000_000)
+    txn = processors.stripe_fund(str(topup["details"]["customer"]), 200, reference=str(topup["id"]))
+    processors.drain("stripe")
+    event = processors.stripe_event_for(STRIPE_FUNDED_EVENT, str(txn["id"]))
+    body = stripe_event_body(event)
+    replay = processors.deliver(
+        "stripe", body, processors.signed("stripe", body, timestamp=int(time.time()) + 30)
+    )
+    if not 200 <= replay.status_code < 300:
+        api.fail(
+            IdempotencyFailure,
+            observed=f"the re-signed replay answered HTTP {replay.status_code} {replay.text[:200]}",
+            expected="a validly signed duplicate is acknowledged with 2xx (else the processor retries)",
+            event_ids=[str(event["id"])],
+        )
+    _expect_credited_once(api, account, 2_000_000, [str(event["id"])])
+
+
+def test_interleaved_events_credit_each_payment_once(api: Api, processors: Processors) -> None:
+    """Two payments' events delivered A, B, A, B, A (re-signed), then by the processor: A + B credited."""
+    account = api.new_account()
+    with processors.delivery("stripe", "held") as stripe:
+        first, _ = processors.held_stripe_funding(account, 300)
+        second, _ = processors.held_stripe_funding(account, 200)
+        for event in (first, second, first, second, first):
+            body = stripe_event_body(event)
+            processors.deliver("stripe", body, processors.signed("stripe", body))
+        stripe.release()
+        processors.drain("stripe")
+    state = api.account(account)
+    credits = sorted(c["amount_micros"] for c in api.entries(account, kind="credit"))
+    if credits != [2_000_000, 3_000_000] or state["balance_micros"] != 5_000_000:
+        api.fail(
+            IdempotencyFailure,
+            observed=f"credits {credits}, balance {state['balance_micros']}",
+            expected="one credit per payment: 3000000 and 2000000, balance 5000000",
+            event_ids=[str(first["id"]), str(second["id"])],
+        )
+
+
+def test_an_x402_payment_and_its_settlement_webhook_credit_once(
+    api: Api, processors: Processors
+) -> None:
+    """The target credits a CDP top-up at `/pay`; the facilitator's settlement webhook then reports the
+    same payment again: one credit."""
+    account = api.new_account()
+    response = api.call(
+        "POST",
+        "/v1/payments/topup/cdp",
+        json_body={"account_id": account, "amount_micros": 1_500_000},
+    )
+    topup = api.expect(response, 201, IdempotencyFailure, "a CDP top-up starts")
+    requirements = topup["details"]["payment_requirements"]["accepts"][0]
+    payment = processors.x402_payment(requirements, 1_500_000)
+    paid = api.call(
+        "POST",
+        f"/v1/payments/topup/cdp/{topup['id']}/pay",
+        headers={"X-PAYMENT": payment.header},
+    )
+    api.expect(paid, 200, IdempotencyFailure, "the x402 payment settles and is credited")
+    processors.drain("cdp")
+    _expect_credited_once(api, account, 1_500_000, [f"nonce {payment.nonce}"])
+
+
+def test_a_xendit_invoice_reported_paid_then_settled_credits_once(
+    api: Api, processors: Processors
+) -> None:
+    """Xendit's PAID callback, then a SETTLED callback for the same invoice: one credit.
+
+    SETTLED as a status is UNVERIFIED (PROCESSORS.md 2.3); the point is one payment under two event ids.
+    """
+    account = api.new_account()
+    response = api.call(
+        "POST",
+        "/v1/payments/topup/xendit",
+        json_body={"account_id": account, "amount_micros": 4_000_000},
+    )
+    topup = api.expect(response, 201, IdempotencyFailure, "a Xendit top-up starts")
+    invoice = processors.xendit_pay_invoice(str(topup["processor_ref"]))
+    processors.drain("xendit")
+    settled = {
+        key: invoice[key]
+        for key in ("id", "external_id", "user_id", "amount", "paid_amount", "currency", "created")
+        if key in invoice
+    } | {"status": "SETTLED", "updated": invoice.get("updated")}
+    body = json.dumps(settled, separators=(",", ":")).encode()
+    answer = processors.deliver("xendit", body, processors.signed("xendit", body))
+    if not 200 <= answer.status_code < 300:
+        api.fail(
+            IdempotencyFailure,
+            observed=f"the SETTLED callback answered HTTP {answer.status_code} {answer.text[:200]}",
+            expected="a valid callback for an already credited invoice is acknowledged with 2xx",
+            event_ids=[f"invoice {invoice['id']}"],
+        )
+    _expect_credited_once(api, account, 4_000_000, [f"invoice {invoice['id']}"])
+
+
+def test_a_payment_in_another_currency_is_recorded_but_not_credited(
+    api: Api, processors: Processors
+) -> None:
+    """A EUR bank transfer to a USD wallet credits nothing (DESIGN.md Money: USD is the only currency)."""
+    account = api.new_account()
+    topup = processors.stripe_topup(account, 1_000_000)
+    processors.stripe_fund(
+        str(topup["details"]["customer"]), 100, reference=str(topup["id"]), currency="eur"
+    )
+    processors.drain("stripe")
+    state = api.account(account)
+    if (
+        state["balance_micros"]
+        or state["lifetime_paid_micros"]
+        or api.entries(account, kind="credit")
+    ):
+        api.fail(
+            IdempotencyFailure,
+            observed=f"balance {state['balance_micros']}, lifetime paid {state['lifetime_paid_micros']}",
+            expected="a payment in another currency is not credited to the USD wallet",
+        )
+
+
+def test_the_balance_is_the_sum_of_the_ledger_and_adjustments_never_count_as_paid(
+    api: Api, processors: Processors
+) -> None:
+    """A real payment raises lifetime paid; admin adjustments move the balance only; every entry is > 0
+    and the balance equals the sum of the signed entries (PRIOR_ART.md §4, DESIGN.md Money)."""
+    account = api.new_account()
+    topup = processors.stripe_topup(account, 1_000_000)
+    processors.stripe_fund(str(topup["details"]["customer"]), 100, reference=str(topup["id"]))
+    processors.drain("stripe")
+    api.set_balance(account, 5_000_000)
+    api.set_balance(account, 3_000_000)
+    state, entries = api.account(account), api.entries(account)
+    signed = sum(int(e["signed_amount_micros"]) for e in entries)
+    amounts = [int(e["amount_micros"]) for e in entries]
+    if (
+        state["balance_micros"] != 3_000_000
+        or state["lifetime_paid_micros"] != 1_000_000
+        or signed != state["balance_micros"]
+        or min(amounts, default=1) <= 0
+    ):
+        api.fail(
+            IdempotencyFailure,
+            observed=(
+                f"balance {state['balance_micros']}, lifetime paid {state['lifetime_paid_micros']}, "
+                f"signed ledger sum {signed}, entry amounts {amounts}"
+            ),
+            expected=(
+                "balance 3000000 = the sum of the signed entries, lifetime paid 1000000 (only the real "
+                "payment), every entry amount > 0"
+            ),
+        )
+
+
+# ---------------------------------------------------------------------------------------- charges
+
+
+def test_a_charge_repeated_for_one_inference_debits_once(api: Api) -> None:
+    """One inference charged three times in a row and six times at once: one debit, one result."""
+    account = api.funded_account(100_000)
+    inference = unique("inf")
+    recorded = api.call(
+        "POST",
+        "/v1/outcomes",
+        json_body={"inference_id": inference, "account_id": account, "cost_micros": 1_000},
+    )
+    api.expect(recorded, 201, IdempotencyFailure, "the outcome is recorded")
+    charge = {"inference_id": inference, "margin_bps": 2_000}
+    results = [
+        api.expect(
+            api.call("POST", "/v1/charges", json_body=charge), 200, IdempotencyFailure, "a charge"
+        )
+        for _ in range(3)
+    ]
+    answers = api.concurrently([api.build("POST", "/v1/charges", json_body=charge)] * CONCURRENCY)
+    results += [a.json() for a in answers if a.status_code == 200]
+    debits = [e["amount_micros"] for e in api.entries(account) if e["kind"] == "debit"]
+    entry_ids = {r.get("ledger_entry_id") for r in results}
+    amounts = {r.get("charged_micros") for r in results}
+    if (
+        len(debits) != 1
+        or len(entry_ids) != 1
+        or len(amounts) != 1
+        or len(results) != 3 + CONCURRENCY
+    ):
+        api.fail(
+            IdempotencyFailure,
+            observed=(
+                f"debits {debits}; {len(results)} of {3 + CONCURRENCY} charges answered 200 with "
+                f"ledger entries {sorted(map(str, entry_ids))} and amounts {sorted(map(str, amounts))}"
+            ),
+            expected="every repeat answers 200 with the same result, and the ledger holds one debit",
+            event_ids=[f"inference {inference}"],
+        )
+    if api.account(account)["balance_micros"] != 100_000 - debits[0]:
+        api.fail(
+            IdempotencyFailure,
+            observed=f"balance {api.account(account)['balance_micros']} after one debit of {debits[0]}",
+            expected=f"balance {100_000 - debits[0]}",
+        )
+
+
+def test_a_second_outcome_for_one_inference_is_refused(api: Api) -> None:
+    """Two outcomes for one inference would make its price arbitrary: the second is 409, the first holds."""
+    account = api.funded_account(100_000)
+    inference = unique("inf")
+    first = api.call(
+        "POST",
+        "/v1/outcomes",
+        json_body={"inference_id": inference, "account_id": account, "cost_micros": 1_000},
+    )
+    api.expect(first, 201, IdempotencyFailure, "the first outcome is recorded")
+    again = api.call(
+        "POST",
+        "/v1/outcomes",
+        json_body={"inference_id": inference, "account_id": account, "cost_micros": 50_000},
+    )
+    api.expect(
+        again, 409, IdempotencyFailure, "a second outcome is refused", code="duplicate_outcome"
+    )
+    result = api.expect(
+        api.call("POST", "/v1/charges", json_body={"inference_id": inference}),
+        200,
+        IdempotencyFailure,
+        "the charge",
+    )
+    if result.get("cost_micros") != 1_000:
+        api.fail(
+            IdempotencyFailure,
+            observed=f"the charge priced cost_micros {result.get('cost_micros')}",
+            expected="the cost of the one recorded outcome: 1000",
+        )
+
+
+# ---------------------------------------------------------------------------------------- outbound
+
+
+def _processor_objects(
+    processors: Processors, mark: dict[str, int], rail: str, path: str
+) -> tuple[list[dict[str, Any]], set[str | None]]:
+    calls = [c for c in processors.calls_since(mark, rail, method="POST") if c["path"] == path]
+    return [c for c in calls if 200 <= int(c["status"]) < 300], {
+        c["idempotency_key"] for c in calls
+    }
+
+
+@pytest.mark.parametrize(
+    ("rail", "path"),
+    [("xendit", "/v2/invoices"), ("stripe", "/v1/customers")],
+    ids=["xendit-invoice", "stripe-customer"],
+)
+def test_a_top_up_repeated_with_one_idempotency_key_creates_one_processor_object(
+    api: Api, processors: Processors, rail: str, path: str
+) -> None:
+    """Three repeats and six concurrent repeats of one top-up under one client key: one top-up, one
+    processor object."""
+    account = api.new_account()
+    key = unique("client-key")
+    body = {"account_id": account, "amount_micros": 1_000_000}
+    headers = {"Idempotency-Key": key}
+    mark = processors.mark()
+    answers = [
+        api.call("POST", f"/v1/payments/topup/{rail}", json_body=body, headers=headers)
+        for _ in range(3)
+    ]
+    answers += api.concurrently(
+        [api.build("POST", f"/v1/payments/topup/{rail}", json_body=body, headers=headers)]
+        * CONCURRENCY
+    )
+    ids = {a.json().get("id") for a in answers if a.status_code in (200, 201)}
+    statuses = sorted(a.status_code for a in answers)
+    created, _ = _processor_objects(processors, mark, rail, path)
+    if len(ids) != 1 or len(created) != 1 or any(s >= 500 for s in statuses):
+        api.fail(
+            IdempotencyFailure,
+            observed=(
+                f"answers {statuses}, top-up ids {sorted(map(str, ids))}, "
+                f"{len(created)} {rail} object(s) created at {path}"
+            ),
+            expected=f"one top-up id for the key {key!r} and one {rail} object at the processor",
+        )
+
+
+@pytest.fixture(scope="module")
+def impatient(target: Target) -> Iterator[Target | None]:
+    """The target rebuilt with a short outbound timeout (None when it cannot be rebuilt): a processor
+    timeout is then a fault of one second, not of the target's production timeout."""
+    if not target.capabilities.live or not target.capabilities.rebuildable:
+        yield None
+        return
+    rebuilt = target.rebuild(outbound_timeout_seconds=0.25)
+    try:
+        yield rebuilt
+    finally:
+        rebuilt.close()
+
+
+_FAULTS: dict[str, dict[str, Any]] = {
+    "5xx": {"status": 503, "first_k": 2},
+    "dropped-connection": {"drop": True, "first_k": 1},
+    "timeout": {"timeout": True, "timeout_seconds": 0.75, "first_k": 1},
+}
+
+
+@pytest.mark.parametrize("fault", list(_FAULTS))
+@pytest.mark.parametrize(
+    ("rail", "path"),
+    [("xendit", "/v2/invoices"), ("stripe", "/v1/customers")],
+    ids=["xendit-invoice", "stripe-customer"],
+)
+def test_retries_after_a_processor_fault_reuse_one_idempotency_key(
+    target: Target,
+    impatient: Target | None,
+    payments_options: PaymentsOptions,
+    rail: str,
+    path: str,
+    fault: str,
+) -> None:
+    """After a 5xx, a dropped connection or a timeout, every retry carries the first attempt's key and the
+    processor ends with exactly one object."""
+    require_live(target)
+    chosen = target
+    if fault == "timeout":
+        if impatient is None:
+            pytest.skip(
+                f"{target.name} cannot be rebuilt with a short outbound timeout, and a processor "
+                "timeout longer than its real one is not a gate check"
+            )
+        chosen = impatient
+    with Api(chosen, seed=payments_options.seed) as api:
+        processors = Processors(api)
+        try:
+            account = api.new_account()
+            mark = processors.mark()
+            with processors.fault(rail, path=path, method="POST", **_FAULTS[fault]) as rule:
+                response = api.call(
+                    "POST",
+                    f"/v1/payments/topup/{rail}",
+                    json_body={"account_id": account, "amount_micros": 1_000_000},
+                )
+                fired = processors.fault_stats(rail, rule)["fired"]
+            created, keys = _processor_objects(processors, mark, rail, path)
+            if response.status_code != 201 or fired < 1:
+                api.fail(
+                    IdempotencyFailure,
+                    observed=f"HTTP {response.status_code} {response.text[:200]} (the fault fired {fired} time(s))",
+                    expected="the top-up succeeds after the target retried past the fault",
+                )
+            if len(keys) != 1 or None in keys or len(created) != 1:
+                api.fail(
+                    IdempotencyFailure,
+                    observed=(
+                        f"{rail} saw idempotency keys {sorted(map(str, keys))} and created "
+                        f"{len(created)} object(s) at {path}"
+                    ),
+                    expected="one idempotency key on every attempt, and one object at the processor",
+                )
+        finally:
+            processors.close()
+
+
+def test_a_processor_that_keeps_failing_gets_a_structured_error_after_bounded_retries(
+    api: Api, processors: Processors
+) -> None:
+    """Xendit answers 500 to every invoice: a structured 502/504 processor_error, a bounded number of
+    attempts, and no top-up money."""
+    account = api.new_account()
+    mark = processors.mark()
+    with processors.fault("xendit", path="/v2/invoices", method="POST", status=500):
+        response = api.call(
+            "POST",
+            "/v1/payments/topup/xendit",
+            json_body={"account_id": account, "amount_micros": 1_000_000},
+        )
+    attempts = len(
+        [
+            c
+            for c in processors.calls_since(mark, "xendit", method="POST")
+            if c["path"] == "/v2/invoices"
+        ]
+    )
+    if response.status_code not in (502, 504) or error_code(response) != "processor_error":
+        api.fail(
+            IdempotencyFailure,
+            observed=f"HTTP {response.status_code} {response.text[:200]}",
+            expected="HTTP 502 or 504 with error code processor_error (never an unhandled 500)",
+        )
+    if not 1 <= attempts <= 10 or api.account(account)["balance_micros"] != 0:
+        api.fail(
+            IdempotencyFailure,
+            observed=f"{attempts} attempts at the processor, balance {api.account(account)['balance_micros']}",
+            expected="a bounded number of attempts (1..10) and no credit",
+        )
+
+
+def test_reconcile_completes_and_finds_exactly_once_credits_in_agreement(
+    api: Api, processors: Processors
+) -> None:
+    """After a payment credited once, reconciling each rail answers a result (never an error), and
+    that payment is not among its mismatches."""
+    account = api.new_account()
+    topup = processors.stripe_topup(account, 1_000_000)
+    txn = processors.stripe_fund(str(topup["details"]["customer"]), 100, reference=str(topup["id"]))
+    processors.drain("stripe")
+    _expect_credited_once(api, account, 1_000_000, [])
+    for rail in ("stripe", "xendit", "cdp"):
+        response = api.call(
+            "POST",
+            f"/admin/reconcile/{rail}",
+            params={"dry_run": "true"},
+            headers=api.admin_headers(),
+        )
+        if response.status_code in (401, 403):
+            pytest.skip(f"{api.target.name} refuses the harness's admin secret for reconcile")
+        body = api.expect(response, 200, IdempotencyFailure, f"reconcile {rail} answers a result")
+        status = body.get("status")
+        ours = [m for m in body.get("mismatches", []) if m.get("processor_ref") == txn["id"]]
+        if status not in ("ok", "mismatch", "unsupported", "not_configured") or ours:
+            api.fail(
+                IdempotencyFailure,
+                observed=f"reconcile {rail}: status {status!r}, message {body.get('message')!r}, ours {ours}",
+                expected="a completed reconciliation (never status error) that agrees on the credited payment",
+            )
+
+
+# ---------------------------------------------------------------------------------------- order
+
+
+def test_any_order_of_a_set_of_events_converges_to_the_same_ledger_and_tier(
+    api: Api, processors: Processors, payments_options: PaymentsOptions
+) -> None:
+    """Two fundings (one duplicated), a team plan paid then canceled, a pro plan paid twice: in every
+    order, 5 USD credited twice over two entries and the tier is pro."""
+
+    @settings(
+        max_examples=max(2, payments_options.examples),
+        deadline=None,
+        database=None,
+        phases=(Phase.explicit, Phase.generate),
+        report_multiple_bugs=False,
+    )
+    @seed(payments_options.seed)
+    @given(order=st.permutations(range(7)))
+    def check(order: list[int]) -> None:
+        account = api.new_account(cohort=True)
+        customer = str(processors.stripe_topup(account, 1_000_000)["details"]["customer"])
+        tag = unique("perm")
+        team, pro = f"sub_team_{tag}", f"sub_pro_{tag}"
+        events = [
+            stripe_funded(customer=customer, txn_ref=f"ccsbtxn_a_{tag}", amount_cents=300),
+            stripe_funded(customer=customer, txn_ref=f"ccsbtxn_b_{tag}", amount_cents=200),
+            stripe_invoice_paid(
+                account_id=account,
+                plan="team",
+                subscription_ref=team,
+                invoice_ref=f"in_t_{tag}",
+                amount_cents=10_000,
+            ),
+            stripe_subscription_deleted(subscription_ref=team, event_ref=f"del_{tag}"),
+            stripe_invoice_paid(
+                account_id=account,
+                plan="pro",
+                subscription_ref=pro,
+                invoice_ref=f"in_p_{tag}",
+                amount_cents=2_000,
+            ),
+        ]
+        events += [events[0], events[4]]  # the same events again (same event ids)
+        for index in order:
+            body = stripe_event_body(events[index])
+            answer = processors.deliver("stripe", body, processors.signed("stripe", body))
+            if not 200 <= answer.status_code < 300:
+                api.fail(
+                    IdempotencyFailure,
+                    observed=f"event {events[index]['id']} answered HTTP {answer.status_code}",
+                    expected="every validly signed event acknowledged with 2xx",
+                    event_ids=[str(events[i]["id"]) for i in order],
+                )
+        state = api.account(account)
+        credits = sorted(c["amount_micros"] for c in api.entries(account, kind="credit"))
+        tier = api.billing(account)["plan_tier"]
+        if (
+            credits != [2_000_000, 3_000_000]
+            or state["balance_micros"] != 5_000_000
+            or tier != "pro"
+        ):
+            api.fail(
+                IdempotencyFailure,
+                observed=f"order {order}: credits {credits}, balance {state['balance_micros']}, tier {tier!r}",
+                expected="credits [2000000, 3000000], balance 5000000 and tier 'pro' in every order",
+                event_ids=[str(events[i]["id"]) for i in order],
+            )
+        api.call("DELETE", f"/v1/accounts/{account}")
+
+    check()

@@ -1,0 +1,62 @@
+"""`payharness gate --self-test`: the clean reference passes every behaviour suite and every defective
+variant is caught by at least one of them. The slowest test of the repository (about two minutes on two
+cores): every suite runs against every variant."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from harness.selftest import VARIANTS, selftest_command
+
+SEED = 20261121
+
+
+def _report(report_dir: Path) -> dict[str, object]:
+    [path] = report_dir.glob("*-selftest/catch-matrix.json")
+    report: dict[str, object] = json.loads(path.read_text("utf-8"))
+    return report
+
+
+@pytest.mark.timeout(600)
+def test_the_self_test_passes_the_clean_reference_and_catches_every_variant(tmp_path: Path) -> None:
+    out = io.StringIO()
+    code = selftest_command(
+        report_dir=tmp_path, examples=2, seed=SEED, env=dict(os.environ), out=out
+    )
+    report = _report(tmp_path)
+    assert code == 0, f"{out.getvalue()}\n{report.get('problems')}"
+    assert report["passed"] is True
+    rows = {str(v["name"]): v for v in report["variants"]}  # type: ignore[attr-defined]
+    assert set(rows) == {v.name for v in VARIANTS}
+    clean = rows.pop("clean")
+    assert {s["status"] for s in clean["suites"].values()} == {"missed"}, clean
+    uncaught = [name for name, row in rows.items() if not row["caught_by"]]
+    assert not uncaught, f"not caught: {uncaught}"
+    markdown = next(tmp_path.glob("*-selftest/catch-matrix.md")).read_text("utf-8")
+    assert all(f"**{v.name}**" in markdown for v in VARIANTS)
+    assert "**PASSED**" in markdown
+    assert "payharness self-test: passed in" in out.getvalue()
+
+
+def test_a_defect_no_chosen_suite_can_see_fails_the_self_test(tmp_path: Path) -> None:
+    """Margin math cannot see an unguarded reap: the self-test says so and exits 1."""
+    out = io.StringIO()
+    code = selftest_command(
+        report_dir=tmp_path,
+        examples=2,
+        seed=SEED,
+        env=dict(os.environ),
+        variants=["reap-unguarded"],
+        suites=["margin-math"],
+        workers=1,
+        out=out,
+    )
+    report = _report(tmp_path)
+    assert code == 1
+    assert report["problems"] == ["reap-unguarded is caught by no suite"]
+    assert "reap-unguarded is caught by no suite" in out.getvalue()
