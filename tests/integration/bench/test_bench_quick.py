@@ -7,7 +7,6 @@ left results.json, summary.md and bench.png.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import os
@@ -59,7 +58,7 @@ def test_fakes_quick_measures_the_fake_against_its_limit_and_reports_what_peers_
     assert (
         "vs Prism: not available: Prism skipped (PAYHARNESS_BENCH_PEERS leaves it out)" in printed
     )
-    if importlib.util.find_spec("localstripe") is not None:
+    if _localstripe_available():
         assert "fake Stripe GET /v1/customers/{id} vs localstripe" in measured
         assert (
             "POST /v1/customers/{id}/balance_transactions vs localstripe: not available: "
@@ -67,6 +66,17 @@ def test_fakes_quick_measures_the_fake_against_its_limit_and_reports_what_peers_
         ) in printed
     else:
         assert "localstripe not available: localstripe is not installed" in printed
+
+
+def _localstripe_available() -> bool:
+    """The bench's own detection: the module in this interpreter, or a `localstripe` command on PATH."""
+    from harness.bench.peers import Unavailable, localstripe_launch
+
+    try:
+        localstripe_launch(0, {})
+    except Unavailable:
+        return False
+    return True
 
 
 @pytest.mark.skipif(
