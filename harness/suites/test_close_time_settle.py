@@ -13,17 +13,22 @@ Observed black-box only: the ledger, the facilitator's journal in the CDP fake, 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from harness.suites import _fixtures
 from harness.suites._processors import Processors, X402Payment
 from harness.suites._streams import stream_usage
 from harness.suites._support import Api, error_code, require_live, settle_delta, wait_until
 from harness.suites.failures import SettleFailure
 from harness.suites.plugin import PaymentsOptions
 from harness.target import Target
+
+# the live suites' shared fixtures (harness/suites/_fixtures.py)
+api = _fixtures.api
+processors = _fixtures.processors
+
 
 #: A delay between streamed units: enough for the suite to look at the ledger between two events of a
 #: stream served over a socket (the in-process drive pauses the stream itself and needs none).
@@ -35,24 +40,6 @@ SLOW_SETTLE_SECONDS = 0.6
 
 def _unit_delay_ms(api: Api) -> int:
     return 0 if api.target.asgi_app is not None else UNIT_DELAY_MS
-
-
-@pytest.fixture
-def api(target: Target, payments_options: PaymentsOptions) -> Iterator[Api]:
-    """The target's API for one test; the live checks skip a dormant target."""
-    require_live(target)
-    with Api(target, seed=payments_options.seed) as client:
-        yield client
-
-
-@pytest.fixture
-def processors(api: Api) -> Iterator[Processors]:
-    """The fake processors of the target."""
-    fakes = Processors(api)
-    try:
-        yield fakes
-    finally:
-        fakes.close()
 
 
 def _attempts(delta: dict[str, float]) -> float:

@@ -24,6 +24,7 @@ import pytest
 from hypothesis import Phase, given, seed, settings
 from hypothesis import strategies as st
 
+from harness.suites import _fixtures
 from harness.suites._processors import (
     STRIPE_FUNDED_EVENT,
     Processors,
@@ -37,26 +38,13 @@ from harness.suites.failures import IdempotencyFailure
 from harness.suites.plugin import PaymentsOptions
 from harness.target import Target
 
+# the live suites' shared fixtures (harness/suites/_fixtures.py)
+api = _fixtures.api
+processors = _fixtures.processors
+
+
 #: Concurrent copies of one delivery or request: enough to race any check-then-insert.
 CONCURRENCY = 6
-
-
-@pytest.fixture
-def api(target: Target, payments_options: PaymentsOptions) -> Iterator[Api]:
-    """The target's API for one test; the checks need a live target."""
-    require_live(target)
-    with Api(target, seed=payments_options.seed) as client:
-        yield client
-
-
-@pytest.fixture
-def processors(api: Api) -> Iterator[Processors]:
-    """The fake processors of the target."""
-    fakes = Processors(api)
-    try:
-        yield fakes
-    finally:
-        fakes.close()
 
 
 def _expect_credited_once(api: Api, account: str, amount: int, event_ids: list[str]) -> None:

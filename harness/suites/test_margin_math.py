@@ -14,7 +14,6 @@ margins below, inside and above the clamp, with the run's seed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,10 +21,15 @@ import pytest
 from hypothesis import Phase, example, given, seed, settings
 from hypothesis import strategies as st
 
+from harness.suites import _fixtures
 from harness.suites._support import Api, require_live, unique
 from harness.suites.failures import MoneyMathFailure
 from harness.suites.plugin import PaymentsOptions
 from harness.target import Target
+
+# the live suites' shared fixtures (harness/suites/_fixtures.py)
+api = _fixtures.api
+
 
 #: The contract's margin bound (`ChargeCreate.margin_bps`): far outside any configured clamp.
 EXTREME_BPS = 1_000_000
@@ -59,14 +63,6 @@ class Clamp:
         assert self.default_bps is not None
         margin = self.default_bps if requested is None else requested
         return max(self.min_bps, min(self.max_bps, margin))
-
-
-@pytest.fixture
-def api(target: Target, payments_options: PaymentsOptions) -> Iterator[Api]:
-    """The target's API for one test; the checks need a live target."""
-    require_live(target)
-    with Api(target, seed=payments_options.seed) as client:
-        yield client
 
 
 def _charge(api: Api, account: str, cost: int, margin: int | None) -> tuple[Any, str]:

@@ -20,16 +20,21 @@ from typing import Any
 
 import pytest
 
+from harness.suites import _fixtures
 from harness.suites._processors import (
     Processors,
     stripe_event_body,
     stripe_invoice_paid,
     xendit_cycle_succeeded,
 )
-from harness.suites._support import Api, error_code, require_live, unique
+from harness.suites._support import Api, error_code, unique
 from harness.suites.failures import ReapFailure, TierFlipFailure, WebhookSecurityFailure
-from harness.suites.plugin import PaymentsOptions
-from harness.target import RAILS, Target
+from harness.target import RAILS
+
+# the live suites' shared fixtures (harness/suites/_fixtures.py)
+api = _fixtures.api
+processors = _fixtures.processors
+
 
 #: Rails with subscription checkout in the contract, and the plan each one is checked with.
 PLANS = {"stripe": "pro", "xendit": "team"}
@@ -40,24 +45,6 @@ SECURITY_PROBE = {
     "event": "subscription.charged",
     "payload": {"synthetic": "payment-probe-security-leg-not-a-real-webhook"},
 }
-
-
-@pytest.fixture
-def api(target: Target, payments_options: PaymentsOptions) -> Iterator[Api]:
-    """The target's API for one test; the checks need a live target."""
-    require_live(target)
-    with Api(target, seed=payments_options.seed) as client:
-        yield client
-
-
-@pytest.fixture
-def processors(api: Api) -> Iterator[Processors]:
-    """The fake processors of the target."""
-    fakes = Processors(api)
-    try:
-        yield fakes
-    finally:
-        fakes.close()
 
 
 @contextmanager
