@@ -3,6 +3,7 @@ target. It prints the settings a payments service needs to use them."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,10 +15,43 @@ from fakes.stripe import create_app as create_stripe
 from fakes.xendit import XenditConfig, XenditFakeApp
 from fakes.xendit import create_app as create_xendit
 
-__all__ = ["DEFAULT_PAY_TO", "FakeStack", "StackConfig"]
+__all__ = ["DEFAULT_PAY_TO", "FakeStack", "StackConfig", "service_env"]
 
 #: the merchant address x402 payments go to, unless the target says otherwise
 DEFAULT_PAY_TO = "0x209693Bc6afc0C5328bA36FaF03C514EF312287C"
+
+
+def service_env(
+    urls: Mapping[str, str],
+    *,
+    api_keys: Mapping[str, str],
+    secrets: Mapping[str, str],
+    pay_to: str,
+) -> dict[str, str]:
+    """The environment a payments service needs for the fakes at `urls` (by rail; absent rails are left out).
+
+    These are exactly the variables the reference service reads (`settings_from_env`).
+    """
+    env: dict[str, str] = {}
+    if "stripe" in urls:
+        env.update(
+            STRIPE_API_BASE=urls["stripe"],
+            STRIPE_API_KEY=api_keys["stripe"],
+            STRIPE_WEBHOOK_SECRET=secrets["stripe"],
+        )
+    if "xendit" in urls:
+        env.update(
+            XENDIT_API_BASE=urls["xendit"],
+            XENDIT_API_KEY=api_keys["xendit"],
+            XENDIT_CALLBACK_TOKEN=secrets["xendit"],
+        )
+    if "cdp" in urls:
+        env.update(
+            CDP_FACILITATOR_URL=urls["cdp"],
+            CDP_WEBHOOK_SECRET=secrets["cdp"],
+            CDP_PAY_TO=pay_to,
+        )
+    return env
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -93,19 +127,15 @@ class FakeStack:
 
     def env(self) -> dict[str, str]:
         """The environment a payments service needs to use these fakes (the reference reads exactly these)."""
-        urls = {rail: server.base_url for rail, server in self.servers.items()}
-        secrets = self.secrets()
-        return {
-            "STRIPE_API_BASE": urls["stripe"],
-            "STRIPE_API_KEY": self.config.stripe.api_keys[0],
-            "STRIPE_WEBHOOK_SECRET": secrets["stripe"],
-            "XENDIT_API_BASE": urls["xendit"],
-            "XENDIT_API_KEY": self.config.xendit.secret_key,
-            "XENDIT_CALLBACK_TOKEN": secrets["xendit"],
-            "CDP_FACILITATOR_URL": urls["cdp"],
-            "CDP_WEBHOOK_SECRET": secrets["cdp"],
-            "CDP_PAY_TO": self.config.pay_to,
-        }
+        return service_env(
+            {rail: server.base_url for rail, server in self.servers.items()},
+            api_keys={
+                "stripe": self.config.stripe.api_keys[0],
+                "xendit": self.config.xendit.secret_key,
+            },
+            secrets=self.secrets(),
+            pay_to=self.config.pay_to,
+        )
 
     def test_wallets(self) -> list[tuple[str, str, int]]:
         """Funded x402 test wallets: (address, private key, balance in atomic USDC)."""

@@ -409,29 +409,23 @@ def start_fakes(
 
 def fake_env(fakes: Fakes) -> dict[str, str]:
     """The environment a payments service needs to use these fakes (what `payharness reference` reads)."""
-    creds, env = (
-        fakes.credentials,
-        {"PAYMENTS_LIVE": "1", "ADMIN_SECRET": fakes.credentials.admin_secret},
-    )
-    if "stripe" in fakes.handles:
-        env.update(
-            STRIPE_API_BASE=fakes.handles["stripe"].base_url,
-            STRIPE_API_KEY=creds.stripe_api_key,
-            STRIPE_WEBHOOK_SECRET=creds.stripe_webhook_secret,
-        )
-    if "xendit" in fakes.handles:
-        env.update(
-            XENDIT_API_BASE=fakes.handles["xendit"].base_url,
-            XENDIT_API_KEY=creds.xendit_api_key,
-            XENDIT_CALLBACK_TOKEN=creds.xendit_callback_token,
-        )
-    if "cdp" in fakes.handles:
-        env.update(
-            CDP_FACILITATOR_URL=fakes.handles["cdp"].base_url,
-            CDP_WEBHOOK_SECRET=creds.cdp_webhook_secret,
-            CDP_PAY_TO=creds.cdp_pay_to,
-        )
-    return env
+    from fakes.stack import service_env
+
+    creds = fakes.credentials
+    return {
+        "PAYMENTS_LIVE": "1",
+        "ADMIN_SECRET": creds.admin_secret,
+        **service_env(
+            {rail: handle.base_url for rail, handle in fakes.handles.items()},
+            api_keys={"stripe": creds.stripe_api_key, "xendit": creds.xendit_api_key},
+            secrets={
+                "stripe": creds.stripe_webhook_secret,
+                "xendit": creds.xendit_callback_token,
+                "cdp": creds.cdp_webhook_secret,
+            },
+            pay_to=creds.cdp_pay_to,
+        ),
+    }
 
 
 _FAKE_URL_VARS = {
