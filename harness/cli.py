@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from .errors import HarnessError, InvalidArgument
+from .redaction import redact_url
 
 __all__ = ["app", "main"]
 
@@ -59,7 +60,7 @@ def reference(
         return
     console.print(
         f"reference payments service on http://{host}:{port} "
-        f"(live={settings.payments_live}, db={settings.database_url})"
+        f"(live={settings.payments_live}, db={redact_url(settings.database_url)})"
     )
     uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
 

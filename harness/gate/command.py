@@ -28,6 +28,7 @@ from typing import IO, TextIO
 import httpx
 
 from harness.errors import HarnessError, InvalidArgument, TargetUnreachable
+from harness.redaction import redact_text, redact_url
 from harness.report import GateResult, RunInfo, parse_junit, render_html, render_markdown
 from harness.suites import SUITES, suite_module
 from harness.target import Fakes, FakeServers, fake_env, fakes_from_env, start_fakes
@@ -170,7 +171,8 @@ def gate_command(
                 argv += ["--payments-fake", f"{rail}={handle.base_url}"]
             notes += [f"no {rail} fake: {why}" for rail, why in sorted(fakes.missing.items())]
         out.write(
-            f"payharness gate: target={target or 'in-process reference'} suites={','.join(selected)} "
+            f"payharness gate: target={redact_url(target) if target else 'in-process reference'} "
+            f"suites={','.join(selected)} "
             f"seed={seed} examples={examples} workers={workers}\n"
         )
         out.flush()
@@ -179,7 +181,7 @@ def gate_command(
             argv += ["--rootdir", scratch]
             code = _run_pytest(argv, env, Path(scratch), run_dir / "pytest-output.txt", out)
     except HarnessError as exc:
-        out.write(f"payharness gate: could not run [{exc.code}] {exc}\n")
+        out.write(redact_text(f"payharness gate: could not run [{exc.code}] {exc}\n"))
         code = 2
         notes.append(f"could not run [{exc.code}]: {exc}")
     finally:

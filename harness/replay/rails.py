@@ -5,6 +5,9 @@
 | ``stripe`` | ``stripe`` (``Stripe-Signature``) | ``STRIPE_WEBHOOK_SECRET`` | body ``id`` (PROCESSORS.md 1.4) |
 | ``cdp`` | ``cdp`` (``X-Hook0-Signature``) | ``CDP_WEBHOOK_SECRET`` | ``x-event-id``, else body ``eventId``/``id`` (3.2) |
 | ``xendit`` | ``xendit`` (``x-callback-token``) | ``XENDIT_CALLBACK_TOKEN`` | see `event_id_of` (2.1, 2.4) |
+
+Event ids are named exactly as the reference service dedupes them (``harness/reference/rails``), so a
+report's event id is the one the target's answer carries.
 | ``razorpay`` | ``razorpay`` (``X-Razorpay-Signature``) | ``RAZORPAY_WEBHOOK_SECRET`` | ``x-razorpay-event-id`` (4) |
 
 The secret variables are the ones the reference service and ``payharness fakes`` use, so the lines
@@ -25,7 +28,9 @@ __all__ = [
     "RAIL_SPECS",
     "RailSpec",
     "event_id_of",
+    "event_type_of",
     "header_value",
+    "payment_object_of",
     "rail_from_headers",
     "rail_from_path",
 ]
@@ -122,7 +127,8 @@ def event_id_of(rail: str, headers: Iterable[tuple[str, str]], body: bytes) -> s
     * Razorpay: the ``x-razorpay-event-id`` header, "unique per event" (4, RZP-VT).
     * Xendit callbacks carry no event id (2.1: no ``webhook-id`` found), so an enveloped callback is
       named by its ``id``, else ``<event>:<data.id>``, and a flat invoice callback by
-      ``<id>:<status>`` (its PAID and SETTLED callbacks share the invoice id, 2.4).
+      ``invoice:<id>:<STATUS>`` (its PAID and SETTLED callbacks share the invoice id, 2.4), the
+      names the reference's Xendit adapter gives them.
 
     When none of these is present the id is ``sha256:<first 32 hex of the body's digest>``, so copies
     of one body still group together in the report.
@@ -145,5 +151,80 @@ def event_id_of(rail: str, headers: Iterable[tuple[str, str]], body: bytes) -> s
                 f"{payload['event']}:{data['id']}" if _text(data.get("id")) else None
             )
         elif _text(payload.get("id")) and _text(payload.get("status")):
-            found = f"{payload['id']}:{str(payload['status']).upper()}"
+            found = f"invoice:{payload['id']}:{str(payload['status']).upper()}"
     return found or "sha256:" + hashlib.sha256(body).hexdigest()[:32]
+
+
+def _path(payload: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(payload, dict):
+            return None
+        payload = payload.get(key)
+    return payload
+
+
+def event_type_of(rail: str, headers: Iterable[tuple[str, str]], body: bytes) -> str | None:
+    """The delivery's event type as the processor names it; None when the body does not say.
+
+    Stripe and Razorpay: the body's ``type``/``event``; CDP: ``x-event-type``, else ``eventType`` or
+    ``type``; Xendit: the envelope's ``event``, else ``invoice.<status>`` of a flat invoice callback.
+    """
+    payload = _json_object(body)
+    if rail == "cdp":
+        found = header_value(list(headers), "x-event-type")
+        if found:
+            return found
+    if payload is None:
+        return None
+    if rail == "stripe":
+        return _text(payload.get("type"))
+    if rail == "razorpay":
+        return _text(payload.get("event"))
+    if rail == "cdp":
+        return _text(payload.get("eventType")) or _text(payload.get("type"))
+    if rail == "xendit":
+        if "event" in payload and isinstance(payload.get("data"), dict):
+            return _text(payload.get("event"))
+        status = _text(payload.get("status"))
+        return f"invoice.{status.lower()}" if status else None
+    return None
+
+
+#: Stripe event types that report money received: the payment object is ``data.object``.
+STRIPE_PAYMENT_TYPES = frozenset(
+    {
+        "customer_cash_balance_transaction.created",
+        "payment_intent.succeeded",
+        "charge.succeeded",
+        "invoice.paid",
+        "invoice.payment_succeeded",
+        "checkout.session.completed",
+    }
+)
+
+
+def payment_object_of(rail: str, body: bytes) -> str | None:
+    """The processor object a money-moving delivery reports (payment, invoice, transfer); else None.
+
+    Stripe: ``data.object.id`` of a `STRIPE_PAYMENT_TYPES` event; Xendit: the flat invoice's ``id`` or
+    the envelope's ``data.id``; CDP: the transfer's transaction hash; Razorpay: the payment entity's id.
+    Two event ids of one type reporting one such object are a processor re-reporting one payment.
+    """
+    payload = _json_object(body)
+    if payload is None:
+        return None
+    found: Any = None
+    if rail == "stripe" and payload.get("type") in STRIPE_PAYMENT_TYPES:
+        found = _path(payload, "data", "object", "id")
+    elif rail == "xendit":
+        envelope = "event" in payload and isinstance(payload.get("data"), dict)
+        found = _path(payload, "data", "id") if envelope else payload.get("id")
+    elif rail == "cdp":
+        data = payload.get("data") if isinstance(payload.get("data"), dict) else payload
+        found = next(
+            (data.get(k) for k in ("transaction", "transactionHash", "txHash") if data.get(k)),
+            None,
+        )
+    elif rail == "razorpay":
+        found = _path(payload, "payload", "payment", "entity", "id")
+    return _text(found)

@@ -231,4 +231,6 @@ class Replayer:
             message=answer.message,
             latency_ms=round((time.perf_counter() - started) * 1000, 3),
             account_id=answer.account_id,
+            reason=answer.reason,
+            json_answer=answer.json_answer,
         )

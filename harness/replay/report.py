@@ -5,8 +5,10 @@
 * ``junit.xml``: one test suite per pass with one test case per send (a mismatch is a ``failure``, a
   delivery that got no answer an ``error``, a dry-run send ``skipped``), a suite for the exactly-once
   state checks, and one for input lines that were skipped (``error``, with file and line).
-* ``summary.md``: the verdict, totals per pass, the state before and after each pass, every mismatch
-  and skipped line, and the first sends of each pass (all of them are in ``events.jsonl``).
+* ``summary.md``: the verdict, totals per pass, the state before and after each pass, every input
+  anomaly, why the non-applied sends changed nothing (grouped by the target's reason), every mismatch
+  and skipped line, and the first sends of each pass with their reasons (all of them are in
+  ``events.jsonl``).
 
 No secret and no signature header is ever written.
 """
@@ -19,11 +21,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from harness.redaction import redact_url
 from harness.replay.exactly_once import StateSnapshot
 from harness.replay.results import Outcome, SendResult
 from harness.replay.runner import ReplayRun
 
-__all__ = ["SUMMARY_EVENT_ROWS", "report_folder", "write_report"]
+__all__ = ["SUMMARY_EVENT_ROWS", "not_json_line", "report_folder", "write_report"]
 
 #: Sends listed per pass in ``summary.md``; the rest are in ``events.jsonl`` and ``junit.xml``.
 SUMMARY_EVENT_ROWS = 200
@@ -84,7 +87,7 @@ def _case(result: SendResult) -> ET.Element:
         )
     ET.SubElement(case, "system-out").text = (
         f"outcome={result.outcome.value} http={result.http_status} status={result.status} "
-        f"error_code={result.error_code}"
+        f"error_code={result.error_code} reason={result.reason}"
     )
     return case
 
@@ -122,6 +125,11 @@ def _junit(run: ReplayRun) -> ET.ElementTree[ET.Element]:
     for problem in run.problems:
         case = ET.Element("testcase", name=problem.where, classname="replay.input")
         ET.SubElement(case, "error", message=problem.message, type=problem.code)
+        inputs.append(case)
+    for anomaly in run.anomalies:
+        case = ET.Element("testcase", name=anomaly.code, classname="replay.input.anomaly")
+        failure = ET.SubElement(case, "failure", message=anomaly.message, type=anomaly.code)
+        failure.text = "read from " + ", ".join(anomaly.origins)
         inputs.append(case)
     root.append(_suite("recording input", inputs))
     root.set("tests", str(sum(int(s.get("tests", "0")) for s in root)))
@@ -162,9 +170,24 @@ def _cell(snapshot: StateSnapshot | None, account_id: str) -> str:
     )
 
 
+def not_json_line(run: ReplayRun) -> str | None:
+    """One line saying the target's answers cannot be judged, or None when they all were JSON."""
+    odd = run.non_json_answers()
+    if not odd:
+        return None
+    sent = sum(1 for results in run.passes for r in results if r.http_status)
+    return (
+        f"could not judge: {len(odd)} of {sent} answers from {redact_url(run.config.target)} were "
+        f"not JSON (first: HTTP {odd[0].http_status}); point --target at the payments service"
+    )
+
+
 def _verdict(run: ReplayRun) -> str:
-    if run.config.dry_run:
+    if run.config.dry_run and not run.anomalies:
         return "DRY RUN: nothing was sent."
+    unjudged = not_json_line(run)
+    if unjudged:
+        return f"COULD NOT JUDGE: {unjudged}."
     if run.ok:
         tail = (
             " and the later passes changed nothing"
@@ -177,7 +200,38 @@ def _verdict(run: ReplayRun) -> str:
         parts.append(f"{len(run.mismatches())} mismatch(es)")
     if run.problems:
         parts.append(f"{len(run.problems)} input line(s) skipped")
-    return "FAIL: " + ", ".join(parts) + "."
+    if run.anomalies:
+        parts.append(f"{len(run.anomalies)} input anomaly(ies): exactly-once cannot be established")
+    return ("DRY RUN, " if run.config.dry_run else "FAIL: ") + ", ".join(parts) + "."
+
+
+def _reason_rows(run: ReplayRun) -> list[str]:
+    reasons = run.reasons()
+    if not reasons:
+        return []
+    rows = [
+        "",
+        "## Why events changed nothing (all passes)",
+        "",
+        "| outcome | reason | sends | e.g. events | first reason given |",
+        "|---|---|---|---|---|",
+    ]
+    for r in reasons:
+        rows.append(
+            f"| {r.outcome} | {_md(r.code)} | {r.count} | "
+            f"{', '.join(f'`{_md(e)}`' for e in r.examples)} | {_md(r.detail or '')} |"
+        )
+    return rows
+
+
+def _anomaly_rows(run: ReplayRun) -> list[str]:
+    if not run.anomalies:
+        return []
+    rows = ["", f"## Input anomalies ({len(run.anomalies)})", ""]
+    for a in run.anomalies:
+        where = ", ".join(a.origins[:5]) + (", ..." if len(a.origins) > 5 else "")
+        rows.append(f"- **{a.code}**: {_md(a.message)}" + (f" (read from {where})" if where else ""))
+    return rows
 
 
 def _summary(run: ReplayRun) -> str:
@@ -187,7 +241,7 @@ def _summary(run: ReplayRun) -> str:
         "",
         f"**{_verdict(run)}**",
         "",
-        f"- target: `{config.target}` (webhook path `{config.webhook_path}`)",
+        f"- target: `{redact_url(config.target)}` (webhook path `{config.webhook_path}`)",
         f"- deliveries: {run.deliveries} ({run.events} distinct events); passes: {len(run.passes)}",
         f"- order: {config.order.value}"
         + (f" (seed {config.seed})" if config.seed is not None else "")
@@ -206,6 +260,8 @@ def _summary(run: ReplayRun) -> str:
         lines.append(
             f"| {summary.pass_number} | {summary.sends} | {counts} | {summary.mismatched_sends} |"
         )
+    lines += _anomaly_rows(run)
+    lines += _reason_rows(run)
     state_rows = _state_rows(run)
     if state_rows:
         lines += ["", "## Accounts (balance, ledger entries, tier)", "", *state_rows]
@@ -228,14 +284,15 @@ def _summary(run: ReplayRun) -> str:
             "",
             f"## Pass {number}: sends",
             "",
-            "| seq | rail | event | copy | sent | HTTP | status | outcome | mismatch |",
-            "|---|---|---|---|---|---|---|---|---|",
+            "| seq | rail | event | copy | sent | HTTP | status | outcome | reason | mismatch |",
+            "|---|---|---|---|---|---|---|---|---|---|",
         ]
         for r in results[:SUMMARY_EVENT_ROWS]:
             lines.append(
                 f"| {r.seq} | {r.rail} | `{_md(r.event_id)}` | {r.copy} | {'yes' if r.sent else 'no'} "
                 f"| {r.http_status or ''} | {_md(r.status or r.error_code or '')} "
-                f"| {r.outcome.value} | {', '.join(m.code for m in r.mismatches)} |"
+                f"| {r.outcome.value} | {_md(r.reason or '')} "
+                f"| {', '.join(m.code for m in r.mismatches)} |"
             )
         if len(results) > SUMMARY_EVENT_ROWS:
             lines.append(

@@ -12,6 +12,12 @@ The reference contract answers a webhook with ``{"status": "applied" | "duplicat
 | ``rejected`` | any non-2xx answer; ``error_code`` holds the target's code |
 | ``error`` | no answer at all (connection refused, timeout): the tool could not deliver |
 | ``not_sent`` | a dry run |
+
+Every answer other than ``applied`` also carries the target's ``reason`` when it gives one (the
+reference contract's ``WebhookResult.reason``, ``<code>: <detail>``; else a ``message`` or
+``error.message``), so the report can say *why* an event changed nothing. ``json_answer`` is False when
+the body was not a JSON object: a server that is not the payments service (an HTML page, a proxy's
+error), whose answers cannot be judged.
 """
 
 from __future__ import annotations
@@ -77,6 +83,16 @@ class Answer:
     error_code: str | None = None
     message: str | None = None
     account_id: str | None = None
+    reason: str | None = None
+    json_answer: bool = True
+
+
+def _reason_of(obj: dict[str, Any]) -> str | None:
+    for key in ("reason", "message"):
+        value = obj.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()[:300]
+    return None
 
 
 def read_answer(status_code: int, body: bytes) -> Answer:
@@ -85,6 +101,7 @@ def read_answer(status_code: int, body: bytes) -> Answer:
         payload: Any = json.loads(body) if body else None
     except (ValueError, UnicodeDecodeError):
         payload = None
+    json_answer = isinstance(payload, dict)
     obj = payload if isinstance(payload, dict) else {}
     account = obj.get("account_id")
     account_id = account if isinstance(account, str) and account else None
@@ -92,7 +109,14 @@ def read_answer(status_code: int, body: bytes) -> Answer:
         word = obj.get("status")
         word = word if isinstance(word, str) else None
         outcome = _STATUS_OUTCOMES.get(word or "", Outcome.ACCEPTED)
-        return Answer(outcome=outcome, status=word, account_id=account_id)
+        reason = None if outcome is Outcome.APPLIED else _reason_of(obj)
+        return Answer(
+            outcome=outcome,
+            status=word,
+            account_id=account_id,
+            reason=reason,
+            json_answer=json_answer,
+        )
     error = obj.get("error")
     code: Any = None
     message: Any = None
@@ -105,6 +129,8 @@ def read_answer(status_code: int, body: bytes) -> Answer:
         error_code=str(code) if code else f"http_{status_code}",
         message=str(message)[:300] if message else None,
         account_id=account_id,
+        reason=str(message)[:300] if message else None,
+        json_answer=json_answer,
     )
 
 
@@ -126,6 +152,8 @@ class SendResult:
     message: str | None = None
     latency_ms: float | None = None
     account_id: str | None = None
+    reason: str | None = None
+    json_answer: bool = True
     mismatches: tuple[Mismatch, ...] = ()
 
     def to_json(self) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from harness.replay.exactly_once import (
     missing_accounts,
     read_state,
 )
+from harness.replay.findings import Anomaly, ReasonCount, find_anomalies, reason_counts
 from harness.replay.plan import PlannedSend, plan_sends
 from harness.replay.recording import Delivery, LoadProblem
 from harness.replay.replayer import ReplayConfig, Replayer
@@ -60,6 +61,7 @@ class ReplayRun:
     started_at: float = 0.0
     finished_at: float = 0.0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    anomalies: tuple[Anomaly, ...] = ()
 
     def summaries(self) -> list[PassSummary]:
         """Outcome counts per pass."""
@@ -87,9 +89,24 @@ class ReplayRun:
 
     @property
     def ok(self) -> bool:
-        """No mismatch and no skipped input: every event took effect at most once, and later passes
-        changed nothing."""
-        return not self.mismatches() and not self.problems
+        """No mismatch, no skipped input, no input anomaly and every answer JSON: every event took
+        effect at most once, and later passes changed nothing."""
+        return (
+            not self.mismatches()
+            and not self.problems
+            and not self.anomalies
+            and not self.non_json_answers()
+        )
+
+    def non_json_answers(self) -> list[SendResult]:
+        """Sends the target answered with something other than a JSON object (cannot be judged)."""
+        return [
+            r for results in self.passes for r in results if r.http_status and not r.json_answer
+        ]
+
+    def reasons(self) -> list[ReasonCount]:
+        """Why the non-applied sends changed nothing, grouped by reason code (all passes)."""
+        return reason_counts(r for results in self.passes for r in results)
 
 
 def _accounts_of(deliveries: Sequence[Delivery], config: ReplayConfig) -> set[str]:
@@ -115,6 +132,7 @@ async def run_replay(
     )
     replayer = Replayer(config, signers=signers, client=client)
     events = len({(d.rail, d.event_id) for d in deliveries})
+    anomalies = find_anomalies(deliveries)
     if config.dry_run:
         results = await replayer.run_pass(plan, pass_number=1, on_result=on_result)
         return ReplayRun(
@@ -126,6 +144,7 @@ async def run_replay(
             started_at=started_at,
             finished_at=config.now(),
             notes=("dry run: nothing was sent and no state was read",),
+            anomalies=anomalies,
         )
     accounts = _accounts_of(deliveries, config)
     states: list[StateSnapshot | None] = [
@@ -172,4 +191,5 @@ async def run_replay(
         started_at=started_at,
         finished_at=config.now(),
         notes=tuple(notes),
+        anomalies=anomalies,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from html import escape
 
+from ..redaction import redact_text
 from .junit import GateResult, TestResult
 from .run import RunInfo
 
@@ -83,4 +84,4 @@ def render_html(result: GateResult, run: RunInfo) -> str:
     if not result.tests:
         parts.append("<p>No test ran: the gate could not run its suites.</p>")
     parts.append("</body></html>\n")
-    return "\n".join(parts)
+    return redact_text("\n".join(parts))

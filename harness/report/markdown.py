@@ -5,6 +5,7 @@ Plain GitHub-flavoured Markdown, so it reads in a terminal, in a CI job summary 
 
 from __future__ import annotations
 
+from ..redaction import redact_text
 from .junit import GateResult, TestResult
 from .run import RunInfo
 
@@ -72,4 +73,4 @@ def render_markdown(result: GateResult, run: RunInfo) -> str:
             out += _failure(test, run)
     if not result.tests:
         out += ["No test ran: the gate could not run its suites (see the console output).", ""]
-    return "\n".join(out).rstrip() + "\n"
+    return redact_text("\n".join(out).rstrip() + "\n")

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from harness.redaction import redact_url
 from harness.target import FakeHandle, Fakes, Target, reference_target, url_target
 
 __all__ = ["DEFAULT_EXAMPLES", "PaymentsOptions", "payments_options", "target"]
@@ -52,7 +53,7 @@ class PaymentsOptions:
         parts = ["payharness", "gate", "--suite", suite, "--seed", str(self.seed)]
         parts += ["--examples", str(self.examples)]
         if self.target_url:
-            parts += ["--target", self.target_url]
+            parts += ["--target", redact_url(self.target_url)]
         return shlex.join(parts)
 
     def pytest_command(self, module: str, test: str) -> str:
@@ -62,7 +63,7 @@ class PaymentsOptions:
         parts += ["-k", test]
         parts += ["--payments-seed", str(self.seed), "--payments-examples", str(self.examples)]
         if self.target_url:
-            parts += ["--payments-target", self.target_url]
+            parts += ["--payments-target", redact_url(self.target_url)]
         for rail, url in sorted(self.fakes.items()):
             parts += ["--payments-fake", f"{rail}={url}"]
         return shlex.join(parts)

@@ -122,6 +122,17 @@ class WebhookResult(BaseModel):
     rail: str
     event_id: str
     event_type: str
+    reason: str | None = Field(
+        default=None,
+        description=(
+            "Why the delivery changed nothing, as `<snake_case_code>: <detail>`; null when applied. "
+            "Codes: event_already_received, payment_already_recorded (duplicate); "
+            "event_not_acted_on, subscription_link_only, subscription_not_active, "
+            "subscription_not_found (ignored); currency_not_credited, amount_not_positive, "
+            "payment_not_attributable (not_credited)."
+        ),
+        examples=["event_not_acted_on: customer.created moves no money and changes no plan"],
+    )
 
 
 class CheckoutCreate(Strict):

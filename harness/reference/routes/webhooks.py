@@ -9,7 +9,15 @@ from sqlalchemy.exc import IntegrityError
 
 from ..errors import ApiError
 from ..models import WebhookEvent
-from ..rails.base import PayloadInvalid, SignatureInvalid, SignatureMissing
+from ..rails.base import (
+    PayloadInvalid,
+    PaymentReceived,
+    ProcessorEvent,
+    SignatureInvalid,
+    SignatureMissing,
+    SubscriptionCanceled,
+    SubscriptionLinked,
+)
 from ..state import ServiceState, get_state
 from .schemas import ErrorBody, WebhookResult
 
@@ -72,7 +80,11 @@ async def receive_webhook(
     except IntegrityError:
         state.metrics.webhooks.labels(rail=rail, outcome="duplicate").inc()
         return WebhookResult(
-            status="duplicate", rail=rail, event_id=event.event_id, event_type=event.event_type
+            status="duplicate",
+            rail=rail,
+            event_id=event.event_id,
+            event_type=event.event_type,
+            reason=f"event_already_received: {rail} event {event.event_id} was received before",
         )
     status = "applied" if outcome == "applied" else outcome
     if status not in ("applied", "ignored", "not_credited"):
@@ -84,4 +96,43 @@ async def receive_webhook(
         rail=rail,
         event_id=event.event_id,
         event_type=event.event_type,
+        reason=_reason(event, status),
+    )
+
+
+def _reason(event: ProcessorEvent, status: str) -> str | None:
+    """Why a verified event changed nothing (`<code>: <detail>`), read from what it carried."""
+    if status == "applied":
+        return None
+    if not event.effects:
+        return f"event_not_acted_on: {event.event_type} moves no money and changes no plan"
+    effect = event.effects[0]
+    if isinstance(effect, PaymentReceived):
+        ref = f"payment {effect.processor_ref}"
+        if status == "duplicate":
+            return f"payment_already_recorded: {ref} was already reported by another event"
+        if effect.amount_micros is None:
+            return (
+                f"currency_not_credited: {ref} is {effect.amount_text} {effect.currency}; only USD "
+                "is credited (kept for reconciliation)"
+            )
+        if effect.amount_micros <= 0:
+            return f"amount_not_positive: {ref} is {effect.amount_text} {effect.currency}"
+        return (
+            f"payment_not_attributable: {ref} names no top-up, account or customer of this "
+            "service (kept for reconciliation)"
+        )
+    if isinstance(effect, SubscriptionLinked):
+        return (
+            f"subscription_link_only: subscription {effect.subscription_ref} was linked; the "
+            "plan changes when its invoice is paid"
+        )
+    if isinstance(effect, SubscriptionCanceled):
+        return (
+            f"subscription_not_found: no subscription {effect.subscription_ref}; its "
+            "cancellation is remembered for a late paid event"
+        )
+    return (
+        f"subscription_not_active: subscription {effect.subscription_ref} is unknown, names no "
+        "account and plan, or was canceled"
     )

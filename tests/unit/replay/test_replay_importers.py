@@ -97,7 +97,7 @@ def test_a_xendit_invoice_callback_is_one_delivery_named_by_invoice_and_status(
 
     assert delivery.rail == "xendit"
     assert delivery.body == body
-    assert delivery.event_id == "579c8d61f23fa4ca35e52da4:PAID"
+    assert delivery.event_id == "invoice:579c8d61f23fa4ca35e52da4:PAID"
     assert delivery.received_at == "2016-10-12T08:15:03.404000Z"
     assert dict(delivery.headers) == {"content-type": "application/json"}
 

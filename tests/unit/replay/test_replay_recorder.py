@@ -159,7 +159,7 @@ async def test_named_headers_are_masked_in_the_recording_but_forwarded_as_they_c
     assert dict(recorded.headers)["authorization"] == "[masked]"
     assert recorded.masked_headers == ("authorization", "x-callback-token", "x-custom")
     assert "live-token" not in (tmp_path / "recorded.jsonl").read_text()
-    assert recorded.event_id == "inv_1:PAID"
+    assert recorded.event_id == "invoice:inv_1:PAID"
 
 
 async def test_the_rail_comes_from_the_signature_header_when_the_path_does_not_name_it(
