@@ -4,8 +4,10 @@ Both receive everything explicitly: the environment arrives as a mapping (secret
 from a secrets file, never from argv), and nothing here reads ``os.environ`` or ``sys.argv``.
 
 Exit codes of `replay_command`: 0 when every event took effect at most once, later passes changed
-nothing and no input was skipped; 1 when the report lists a mismatch or a skipped line. A replay that
-cannot run at all raises a `harness.errors.HarnessError` with a stable ``code`` (the CLI prints it and
+nothing, no input was skipped and the input holds no anomaly; 1 when the report lists a mismatch, a
+skipped line or an input anomaly; 2 when the target's answers could not be judged (not JSON: the
+target is not a payments service, e.g. an HTML page), said in one line. A replay that cannot run at
+all raises a `harness.errors.HarnessError` with a stable ``code`` (the CLI prints it and
 exits 2), for instance ``non_loopback_target_unconfirmed`` or ``missing_webhook_secret``.
 """
 
@@ -24,13 +26,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from harness.redaction import redact_url
 from harness.replay.errors import ListenNotLoopback, NonLoopbackTargetRefused
 from harness.replay.importers import ImportOptions, load_files
 from harness.replay.plan import Order
 from harness.replay.rails import DEFAULT_WEBHOOK_PATH
 from harness.replay.recorder import Recorder, RecorderConfig
 from harness.replay.replayer import ReplayConfig
-from harness.replay.report import report_folder, write_report
+from harness.replay.report import not_json_line, report_folder, write_report
 from harness.replay.runner import ReplayRun, run_replay
 from harness.replay.webhook_secrets import WebhookSecrets, signers_for
 
@@ -75,16 +78,17 @@ def _confirm_target(
 ) -> None:
     if confirmed or is_loopback_url(target):
         return
+    shown = redact_url(target)
     # Replaying real deliveries into a remote service moves its state: never by accident.
     if not interactive:
         raise NonLoopbackTargetRefused(
-            f"{target} is not on this machine; pass the confirmation flag (--yes-non-loopback) "
+            f"{shown} is not on this machine; pass the confirmation flag (--yes-non-loopback) "
             "to replay into it from a non-interactive run"
         )
     if not confirm(
-        f"Replay the recorded deliveries into {target}? It changes that service's state."
+        f"Replay the recorded deliveries into {shown}? It changes that service's state."
     ):
-        raise NonLoopbackTargetRefused(f"replay into {target} was not confirmed")
+        raise NonLoopbackTargetRefused(f"replay into {shown} was not confirmed")
 
 
 async def replay_command_async(
@@ -170,25 +174,59 @@ async def replay_command_async(
             )
     folder = report_folder(report_dir, now())
     summary = write_report(run, folder)
+    unjudged = not_json_line(run)
+    if unjudged:
+        console.print(f"[red]{escape(unjudged)}[/red]; report: {escape(str(summary))}")
+        return 2
     _print_outcome(console, run, summary)
     return 0 if run.ok else 1
+
+
+#: Non-applied sends of pass 1 listed one per line in the console; all of them are in the report.
+CONSOLE_EVENT_LINES = 20
+
+
+def _print_reasons(console: Console, run: ReplayRun) -> None:
+    first = [r for r in (run.passes[0] if run.passes else ()) if r.outcome.value != "applied"]
+    for r in first[:CONSOLE_EVENT_LINES]:
+        if r.sent:
+            why = r.reason or "(no reason given by the target)"
+            console.print(escape(f"  {r.outcome.value} {r.rail} {r.event_id}: {why}"))
+    if len(first) > CONSOLE_EVENT_LINES:
+        console.print(f"  ... {len(first) - CONSOLE_EVENT_LINES} more in the report")
+    reasons = run.reasons()
+    if reasons:
+        console.print("why events changed nothing (all passes):")
+    for group in reasons:
+        examples = ", ".join(group.examples)
+        console.print(
+            escape(f"  {group.outcome} {group.code}: {group.count} send(s), e.g. {examples}")
+        )
 
 
 def _print_outcome(console: Console, run: ReplayRun, summary: Path) -> None:
     if run.config.seed is not None and run.config.order is Order.SHUFFLED:
         console.print(f"shuffled with seed {run.config.seed}")
+    for anomaly in run.anomalies:
+        console.print(
+            f"[yellow]warning[/yellow] {escape(f'[{anomaly.code}]')} {escape(anomaly.message)}"
+        )
     for pass_summary in run.summaries():
         counts = ", ".join(f"{k} {v}" for k, v in sorted(pass_summary.outcomes.items()))
         console.print(f"pass {pass_summary.pass_number}: {pass_summary.sends} sends ({counts})")
+    _print_reasons(console, run)
     for note in run.notes:
         console.print(f"note: {escape(note)}")
     mismatches = run.mismatches()
-    if run.config.dry_run:
-        verdict = "[cyan]dry run[/cyan]"
-    elif run.ok:
+    if run.ok and not run.config.dry_run:
         verdict = "[green]exactly once[/green]"
     else:
-        verdict = f"[red]{len(mismatches)} mismatch(es), {len(run.problems)} skipped line(s)[/red]"
+        parts = [f"{len(mismatches)} mismatch(es)", f"{len(run.problems)} skipped line(s)"]
+        parts.append(f"{len(run.anomalies)} input anomaly(ies)")
+        if run.config.dry_run:
+            verdict = "[cyan]dry run[/cyan]" + (f" ({', '.join(parts[1:])})" if not run.ok else "")
+        else:
+            verdict = f"[red]{', '.join(parts)}[/red]"
     console.print(f"{verdict}; report: {escape(str(summary))}")
 
 
@@ -279,7 +317,9 @@ def record_command(
 ) -> int:
     """Listen on ``listen``, forward every request to ``forward_to`` unchanged, record it to ``out``.
 
-    Runs until interrupted (Ctrl-C) and returns 0. ``serve`` and ``transport`` exist for tests.
+    Prints one line per delivery (time, rail, event id and type, the service's status); a redirect
+    from the service is answered 502 ``forward_redirected`` (see `harness.replay.recorder`). Runs
+    until interrupted (Ctrl-C) and returns 0. ``serve`` and ``transport`` exist for tests.
     """
     console = console or Console(stderr=True)
     host, port = parse_listen(listen)
@@ -289,11 +329,14 @@ def record_command(
             out=Path(out),
             mask_headers=tuple(mask_headers),
             transport=transport,
+            on_delivery=lambda line: console.print(escape(line), highlight=False),
         )
     )
     masked = ", ".join(sorted(recorder.config.masked()))
     console.print(
-        escape(f"recording webhooks on http://{host}:{port} → {forward_to}; writing {out}")
+        escape(
+            f"recording webhooks on http://{host}:{port} → {redact_url(forward_to)}; writing {out}"
+        )
         + f" (masked: {escape(masked)})"
     )
     serve(recorder, host, port)

@@ -220,7 +220,8 @@ def payment_object_of(rail: str, body: bytes) -> str | None:
         envelope = "event" in payload and isinstance(payload.get("data"), dict)
         found = _path(payload, "data", "id") if envelope else payload.get("id")
     elif rail == "cdp":
-        data = payload.get("data") if isinstance(payload.get("data"), dict) else payload
+        nested = payload.get("data")
+        data: dict[str, Any] = nested if isinstance(nested, dict) else payload
         found = next(
             (data.get(k) for k in ("transaction", "transactionHash", "txHash") if data.get(k)),
             None,

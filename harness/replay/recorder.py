@@ -11,7 +11,16 @@ service that should really receive the webhooks. For each request it:
    ``forward_failed`` when it could not be reached);
 4. appends one line to the recording, with the named headers' values replaced by ``[masked]``.
    Only POSTs are recorded (processors deliver webhooks by POST); other methods, such as a health
-   check through the same address, are forwarded but not recorded.
+   check through the same address, are forwarded but not recorded;
+5. reports the delivery in one line (time, rail, event id and type, the service's status) to
+   ``on_delivery`` (``payharness record`` prints it).
+
+A redirect (3xx) from the service is never passed back, nor followed: the recorder answers the
+sender ``502`` with the error code ``forward_redirected`` naming the ``Location``, records the
+delivery with ``forward_error`` set, and reports it. Passing a ``307`` with an empty body back would
+tell a processor nothing (Stripe counts any 3xx as a failed delivery) and lose the event silently;
+following it would re-send a signed webhook to an address nobody configured (and turn a ``303``
+into a GET). A redirect means ``--forward-to`` is wrong: fix it and the processor's retry lands.
 
 The rail comes from the path's last segment (``/v1/payments/webhook/stripe``) or, failing that, the
 one signature header present; a request with neither is recorded as rail ``unknown``. Headers that
@@ -33,7 +42,8 @@ import httpx
 from starlette.types import Message, Receive, Scope, Send
 
 from harness.errors import InvalidArgument
-from harness.replay.rails import event_id_of, rail_from_headers, rail_from_path
+from harness.redaction import redact_url
+from harness.replay.rails import event_id_of, event_type_of, rail_from_headers, rail_from_path
 from harness.replay.recording import MASKED, Delivery, RecordingWriter, format_timestamp
 from harness.replay.replayer import HOP_BY_HOP
 
@@ -53,6 +63,7 @@ class RecorderConfig:
     timeout_seconds: float = 30.0
     now: Callable[[], float] = field(default=time.time, repr=False)
     transport: httpx.AsyncBaseTransport | None = field(default=None, repr=False)
+    on_delivery: Callable[[str], None] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not self.forward_to.startswith(("http://", "https://")):
@@ -131,8 +142,14 @@ class Recorder:
                 await response.aclose()
         except httpx.HTTPError as exc:
             message = f"{type(exc).__name__}: {exc}"
-            payload = json.dumps({"error": {"code": "forward_failed", "message": message}}).encode()
-            return 502, [(b"content-type", b"application/json")], payload, message
+            return (*_error_answer("forward_failed", message), message)
+        if 300 <= response.status_code < 400:
+            where = redact_url(response.headers.get("location", "(no Location header)"))
+            message = (
+                f"the service answered {response.status_code} redirecting to {where}; "
+                "the recorder does not follow redirects: point --forward-to at the final URL"
+            )
+            return (*_error_answer("forward_redirected", message), message)
         out = [
             (k, v)
             for k, v in response.headers.raw
@@ -156,10 +173,11 @@ class Recorder:
         meta: dict[str, Any] = {"forwarded_status": status}
         if error:
             meta["forward_error"] = error[:300]
+        event_id = event_id_of(rail, headers, body)
         self._writer.write(
             Delivery(
                 rail=rail,
-                event_id=event_id_of(rail, headers, body),
+                event_id=event_id,
                 received_at=format_timestamp(self.config.now()),
                 method=method.upper(),
                 path=path + (f"?{query}" if query else ""),
@@ -171,6 +189,10 @@ class Recorder:
             )
         )
         self.recorded += 1
+        if self.config.on_delivery is not None:
+            kind = event_type_of(rail, headers, body) or "?"
+            line = f"{format_timestamp(self.config.now())} {rail} {event_id} {kind} → {status}"
+            self.config.on_delivery(line + (f" ({error})" if error else ""))
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -181,6 +203,11 @@ class Recorder:
                 await self.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _error_answer(code: str, message: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    payload = json.dumps({"error": {"code": code, "message": message}}).encode()
+    return 502, [(b"content-type", b"application/json")], payload
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -230,7 +230,9 @@ def _anomaly_rows(run: ReplayRun) -> list[str]:
     rows = ["", f"## Input anomalies ({len(run.anomalies)})", ""]
     for a in run.anomalies:
         where = ", ".join(a.origins[:5]) + (", ..." if len(a.origins) > 5 else "")
-        rows.append(f"- **{a.code}**: {_md(a.message)}" + (f" (read from {where})" if where else ""))
+        rows.append(
+            f"- **{a.code}**: {_md(a.message)}" + (f" (read from {where})" if where else "")
+        )
     return rows
 
 
