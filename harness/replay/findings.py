@@ -156,14 +156,16 @@ class ReasonCount:
 
 
 def reason_counts(results: Iterable[SendResult]) -> list[ReasonCount]:
-    """Non-applied, answered sends grouped by (outcome, reason code), most frequent first."""
+    """Non-applied, answered sends grouped by (the target's status word or the outcome, reason code),
+    most frequent first."""
     counts: Counter[tuple[str, str]] = Counter()
     examples: dict[tuple[str, str], list[str]] = defaultdict(list)
     details: dict[tuple[str, str], str | None] = {}
     for result in results:
         if result.outcome in (Outcome.APPLIED, Outcome.NOT_SENT, Outcome.ERROR):
             continue
-        key = (result.outcome.value, reason_code(result.reason))
+        # the target's own word (``not_credited``) says more than the outcome it maps to
+        key = (result.status or result.outcome.value, reason_code(result.reason))
         counts[key] += 1
         details.setdefault(key, result.reason)
         if len(examples[key]) < _EXAMPLES and result.event_id not in examples[key]:
