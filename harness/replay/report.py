@@ -187,7 +187,7 @@ def _verdict(run: ReplayRun) -> str:
         return "DRY RUN: nothing was sent."
     unjudged = not_json_line(run)
     if unjudged:
-        return f"COULD NOT JUDGE: {unjudged}."
+        return f"COULD NOT JUDGE: {unjudged.removeprefix('could not judge: ')}."
     if run.ok:
         tail = (
             " and the later passes changed nothing"
