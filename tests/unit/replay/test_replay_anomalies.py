@@ -151,7 +151,7 @@ async def test_a_replay_with_an_anomaly_warns_counts_it_and_never_says_exactly_o
 
 
 class _Html(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802 (the http.server API)
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("content-length", "0")))
         page = b"<!doctype html><html><body>Welcome to our shop</body></html>"
         self.send_response(200)
