@@ -14,9 +14,10 @@ password with SQLAlchemy's ``make_url(...).render_as_string(hide_password=True)`
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-__all__ = ["REDACTED", "SECRET_QUERY_KEYS", "redact_text", "redact_url"]
+__all__ = ["REDACTED", "SECRET_QUERY_KEYS", "redact_file", "redact_text", "redact_url"]
 
 REDACTED = "***"
 
@@ -84,3 +85,15 @@ def redact_url(url: str) -> str:
 def redact_text(text: str) -> str:
     """``text`` with every URL in it passed through `redact_url`."""
     return _URL.sub(lambda m: redact_url(m.group(0)), text)
+
+
+def redact_file(path: Path) -> None:
+    """Rewrite a text file another program wrote (pytest's ``junit.xml``, its output log) with every
+    URL redacted; a missing file is left missing."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="surrogateescape")
+    except FileNotFoundError:
+        return
+    shown = redact_text(text)
+    if shown != text:
+        path.write_text(shown, encoding="utf-8", errors="surrogateescape")

@@ -28,7 +28,7 @@ from typing import IO, TextIO
 import httpx
 
 from harness.errors import HarnessError, InvalidArgument, TargetUnreachable
-from harness.redaction import redact_text, redact_url
+from harness.redaction import redact_file, redact_text, redact_url
 from harness.report import GateResult, RunInfo, parse_junit, render_html, render_markdown
 from harness.suites import SUITES, suite_module
 from harness.target import Fakes, FakeServers, fake_env, fakes_from_env, start_fakes
@@ -96,7 +96,7 @@ def _check_reachable(url: str) -> None:
 
 def _pump(stream: IO[str], out: TextIO) -> None:
     for line in stream:
-        out.write(line)
+        out.write(redact_text(line))
         out.flush()
 
 
@@ -180,6 +180,8 @@ def gate_command(
         with tempfile.TemporaryDirectory(prefix="payharness-gate-") as scratch:
             argv += ["--rootdir", scratch]
             code = _run_pytest(argv, env, Path(scratch), run_dir / "pytest-output.txt", out)
+        for written in ("junit.xml", "pytest-output.txt"):  # pytest wrote them: no credential stays
+            redact_file(run_dir / written)
     except HarnessError as exc:
         out.write(redact_text(f"payharness gate: could not run [{exc.code}] {exc}\n"))
         code = 2
