@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from .errors import HarnessError, InvalidArgument
-from .redaction import redact_url
+from .redaction import redact_text, redact_url
 
 __all__ = ["app", "main"]
 
@@ -30,7 +30,7 @@ def _root() -> None:
 
 def _fail(exc: HarnessError | ValueError) -> None:
     code = getattr(exc, "code", "invalid_argument")
-    console.print(f"[red]error[/red] {escape(f'[{code}]')} {escape(str(exc))}")
+    console.print(f"[red]error[/red] {escape(f'[{code}]')} {escape(redact_text(str(exc)))}")
     raise typer.Exit(2)
 
 
@@ -353,5 +353,5 @@ def main() -> None:
     try:
         app()
     except HarnessError as exc:
-        console.print(f"[red]error[/red] {escape(f'[{exc.code}]')} {escape(str(exc))}")
+        console.print(f"[red]error[/red] {escape(f'[{exc.code}]')} {escape(redact_text(str(exc)))}")
         sys.exit(2)

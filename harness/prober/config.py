@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
+from harness.redaction import redact_url
+
 from .errors import InvalidEnabledFlag, InvalidTarget
 from .profile import Profile
 
@@ -73,10 +75,10 @@ def display_target(url: str) -> str:
     """The target as it may appear in logs, metrics and the audit trail: any `user:password@` removed."""
     parts = urlsplit(url)
     if parts.username is None and parts.password is None:
-        return url
+        return redact_url(url)
     host = parts.hostname or ""
     netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return redact_url(urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment)))
 
 
 def leg_timeout_seconds(budget_seconds: float) -> float:

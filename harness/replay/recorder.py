@@ -42,7 +42,7 @@ import httpx
 from starlette.types import Message, Receive, Scope, Send
 
 from harness.errors import InvalidArgument
-from harness.redaction import redact_url
+from harness.redaction import redact_text, redact_url
 from harness.replay.rails import event_id_of, event_type_of, rail_from_headers, rail_from_path
 from harness.replay.recording import MASKED, Delivery, RecordingWriter, format_timestamp
 from harness.replay.replayer import HOP_BY_HOP
@@ -67,7 +67,9 @@ class RecorderConfig:
 
     def __post_init__(self) -> None:
         if not self.forward_to.startswith(("http://", "https://")):
-            raise InvalidArgument(f"--forward-to must be an http(s) URL, got {self.forward_to!r}")
+            raise InvalidArgument(
+                f"--forward-to must be an http(s) URL, got {redact_url(self.forward_to)!r}"
+            )
 
     def masked(self) -> frozenset[str]:
         """Lower-case names of the headers whose values are not written."""
@@ -141,7 +143,7 @@ class Recorder:
             finally:
                 await response.aclose()
         except httpx.HTTPError as exc:
-            message = f"{type(exc).__name__}: {exc}"
+            message = redact_text(f"{type(exc).__name__}: {exc}")
             return (*_error_answer("forward_failed", message), message)
         if 300 <= response.status_code < 400:
             where = redact_url(response.headers.get("location", "(no Location header)"))

@@ -17,6 +17,7 @@ import httpx
 
 from fakes.signing import Signer
 from harness.errors import InvalidArgument
+from harness.redaction import redact_text, redact_url
 from harness.replay.plan import Order, PlannedSend
 from harness.replay.rails import DEFAULT_WEBHOOK_PATH, RAIL_SPECS
 from harness.replay.results import Outcome, SendResult, read_answer
@@ -67,7 +68,9 @@ class ReplayConfig:
 
     def __post_init__(self) -> None:
         if not self.target.startswith(("http://", "https://")):
-            raise InvalidArgument(f"--target must be an http(s) URL, got {self.target!r}")
+            raise InvalidArgument(
+                f"--target must be an http(s) URL, got {redact_url(self.target)!r}"
+            )
         if self.duplicate < 0:
             raise InvalidArgument(f"--duplicate must be >= 0, got {self.duplicate}")
         if self.concurrency < 1:
@@ -218,7 +221,7 @@ class Replayer:
                 sent=True,
                 outcome=Outcome.ERROR,
                 error_code="timeout" if timed_out else "transport_error",
-                message=f"{type(exc).__name__}: {exc}"[:300],
+                message=redact_text(f"{type(exc).__name__}: {exc}")[:300],
             )
         answer = read_answer(response.status_code, response.content)
         return replace(

@@ -127,3 +127,11 @@ async def test_no_replay_output_shows_the_targets_password(tmp_path: Path) -> No
     assert "http://payer:***@127.0.0.1:8000" in artefacts["summary.md"]
     for name, text in {**artefacts, "console": out.getvalue()}.items():
         assert PLANTED not in text, name
+
+
+def test_the_probers_shown_target_drops_the_password_and_secret_query_values() -> None:
+    from harness.prober.config import display_target
+
+    shown = display_target(f"https://probe:{PLANTED}@pay.example.test/base?api_key={PLANTED}&a=1")
+
+    assert PLANTED not in shown and shown.startswith("https://pay.example.test/base?")
