@@ -125,7 +125,7 @@ class WebhookResult(BaseModel):
     reason: str | None = Field(
         default=None,
         description=(
-            "Why the delivery changed nothing, as `<snake_case_code>: <detail>`; null when applied. "
+            "Why the delivery changed nothing, as `<snake_case_code>: <detail>`; absent when applied. "
             "Codes: event_already_received, payment_already_recorded (duplicate); "
             "event_not_acted_on, subscription_link_only, subscription_not_active, "
             "subscription_not_found (ignored); currency_not_credited, amount_not_positive, "

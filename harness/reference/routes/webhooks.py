@@ -28,6 +28,7 @@ log = logging.getLogger("payharness.reference.webhooks")
 @router.post(
     "/webhook/{rail}",
     response_model=WebhookResult,
+    response_model_exclude_none=True,  # `reason` is absent when the event was applied
     responses={
         400: {
             "model": ErrorBody,
