@@ -9,6 +9,8 @@ Layers, each a module named by its noun:
 * `rails`, `webhook_secrets`: which `fakes.signing` scheme and which test secret sign each rail;
 * `plan`, `replayer`: order, copies, concurrency and rate; re-signing with a fresh timestamp per send;
 * `results`, `exactly_once`, `runner`: outcomes, the state reads and checks, a whole two-pass run;
+* `findings`: anomalies in the input (one event id with different bodies or types, one payment under
+  several event ids) and the target's reasons for every non-applied answer, grouped;
 * `report`: ``summary.md``, ``junit.xml``, ``events.jsonl`` in ``reports/<timestamp>-replay/``;
 * `recorder`: the capturing, forwarding ASGI app; `command`: the two CLI entry points.
 
