@@ -176,7 +176,9 @@ async def replay_command_async(
     summary = write_report(run, folder)
     unjudged = not_json_line(run)
     if unjudged:
-        console.print(f"[red]{escape(unjudged)}[/red]; report: {escape(str(summary))}")
+        console.print(
+            f"[red]{escape(unjudged)}[/red]; report: {escape(str(summary))}", soft_wrap=True
+        )
         return 2
     _print_outcome(console, run, summary)
     return 0 if run.ok else 1
@@ -191,7 +193,8 @@ def _print_reasons(console: Console, run: ReplayRun) -> None:
     for r in first[:CONSOLE_EVENT_LINES]:
         if r.sent:
             why = r.reason or "(no reason given by the target)"
-            console.print(escape(f"  {r.outcome.value} {r.rail} {r.event_id}: {why}"))
+            word = r.status or r.outcome.value  # `not_credited` says more than `ignored`
+            console.print(escape(f"  {word} {r.rail} {r.event_id}: {why}"), soft_wrap=True)
     if len(first) > CONSOLE_EVENT_LINES:
         console.print(f"  ... {len(first) - CONSOLE_EVENT_LINES} more in the report")
     reasons = run.reasons()
@@ -200,7 +203,8 @@ def _print_reasons(console: Console, run: ReplayRun) -> None:
     for group in reasons:
         examples = ", ".join(group.examples)
         console.print(
-            escape(f"  {group.outcome} {group.code}: {group.count} send(s), e.g. {examples}")
+            escape(f"  {group.outcome} {group.code}: {group.count} send(s), e.g. {examples}"),
+            soft_wrap=True,
         )
 
 
@@ -209,7 +213,8 @@ def _print_outcome(console: Console, run: ReplayRun, summary: Path) -> None:
         console.print(f"shuffled with seed {run.config.seed}")
     for anomaly in run.anomalies:
         console.print(
-            f"[yellow]warning[/yellow] {escape(f'[{anomaly.code}]')} {escape(anomaly.message)}"
+            f"[yellow]warning[/yellow] {escape(f'[{anomaly.code}]')} {escape(anomaly.message)}",
+            soft_wrap=True,
         )
     for pass_summary in run.summaries():
         counts = ", ".join(f"{k} {v}" for k, v in sorted(pass_summary.outcomes.items()))

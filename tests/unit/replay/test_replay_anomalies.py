@@ -188,7 +188,7 @@ def test_a_replay_into_a_server_answering_html_cannot_judge_and_exits_2_in_one_l
         env=STAGING_ENV,
         interactive=False,
         report_dir=tmp_path / "reports",
-        console=Console(file=out, width=400),
+        console=Console(file=out),  # 80 columns: the line must not be wrapped
     )
 
     lines = out.getvalue().splitlines()
