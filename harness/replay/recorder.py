@@ -46,6 +46,7 @@ from harness.redaction import redact_text, redact_url
 from harness.replay.rails import event_id_of, event_type_of, rail_from_headers, rail_from_path
 from harness.replay.recording import MASKED, Delivery, RecordingWriter, format_timestamp
 from harness.replay.replayer import HOP_BY_HOP
+from harness.replay.results import read_answer
 
 __all__ = ["ALWAYS_MASKED", "Recorder", "RecorderConfig"]
 
@@ -116,7 +117,7 @@ class Recorder:
             scope["method"], target, headers, body
         )
         if scope["method"].upper() == "POST":
-            self._record(scope["method"], path, query, headers, body, status, error)
+            self._record(scope["method"], path, query, headers, body, status, error, out_body)
         await send({"type": "http.response.start", "status": status, "headers": out_headers})
         await send({"type": "http.response.body", "body": out_body})
 
@@ -168,6 +169,7 @@ class Recorder:
         body: bytes,
         status: int,
         error: str | None,
+        answer: bytes = b"",
     ) -> None:
         masked = self.config.masked()
         kept = tuple((k, MASKED if k.lower() in masked else v) for k, v in headers)
@@ -193,7 +195,11 @@ class Recorder:
         self.recorded += 1
         if self.config.on_delivery is not None:
             kind = event_type_of(rail, headers, body) or "?"
+            read = read_answer(status, answer)  # the service's word or error code, when it says
+            code = read.error_code if read.json_answer else None
+            said = read.status or (code if code and not code.startswith("http_") else None)
             line = f"{format_timestamp(self.config.now())} {rail} {event_id} {kind} → {status}"
+            line += f" {said}" if said and not error else ""
             self.config.on_delivery(line + (f" ({error})" if error else ""))
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:

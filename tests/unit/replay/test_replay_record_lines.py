@@ -29,6 +29,8 @@ class Service:
         self.seen.append(f"{request.method} {request.url}")
         status, headers = self.answers.get(request.url.path, (200, {}))
         body = b"" if 300 <= status < 400 else b'{"status":"ignored"}'
+        if status >= 400:
+            body = b'{"error":{"code":"webhook_signature_invalid","message":"no"}}'
         return httpx.Response(status, headers=headers, stream=httpx.ByteStream(body))
 
 
@@ -76,8 +78,8 @@ def test_each_delivery_is_printed_on_one_line_with_its_rail_event_type_and_statu
 
     lines = [line for line in console.splitlines() if "→" in line and "recording" not in line]
     assert len(lines) == 2, console
-    assert "stripe evt_line1 customer.created → 200" in lines[0]
-    assert "xendit invoice:inv_9:PAID invoice.paid → 409" in lines[1]
+    assert "stripe evt_line1 customer.created → 200 ignored" in lines[0]
+    assert "xendit invoice:inv_9:PAID invoice.paid → 409 webhook_signature_invalid" in lines[1]
     assert lines[0][:4].isdigit() and "T" in lines[0].split()[0]  # starts with the time
     assert "recorded 2 deliveries" in console
 
