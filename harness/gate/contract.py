@@ -17,6 +17,7 @@ import httpx
 
 from harness.contract import check_contract, classify_changes, fetch_served, load_contract
 from harness.errors import HarnessError
+from harness.redaction import redact_text, redact_url
 from harness.target import reference_target
 
 __all__ = ["contract_check_command", "contract_diff_command"]
@@ -27,7 +28,7 @@ def contract_check_command(
 ) -> int:
     """Compare the served contract of `target` (default: the in-process reference) with the pinned one."""
     out = out if out is not None else sys.stdout
-    label = target or "in-process reference"
+    label = redact_url(target) if target else "in-process reference"
     try:
         if target is None:
             with reference_target(with_fakes=False) as reference, reference.client() as client:
@@ -36,7 +37,7 @@ def contract_check_command(
             with httpx.Client(base_url=target, timeout=30) as client:
                 served = fetch_served(client)
     except HarnessError as exc:
-        out.write(f"contract check: could not run [{exc.code}] {exc}\n")
+        out.write(redact_text(f"contract check: could not run [{exc.code}] {exc}\n"))
         return 2
     result = check_contract(served)
     out.write(f"contract check of {label}: {result.report()}\n")
