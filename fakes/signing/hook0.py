@@ -21,6 +21,7 @@ from fakes.signing._core import (
 from fakes.signing.errors import (
     InvalidSigningArgument,
     MalformedHeaderError,
+    MissingHeaderError,
     NoMatchingSignatureError,
 )
 
@@ -37,9 +38,16 @@ class Hook0Signer(ClockedSigner):
 
     HMAC-SHA256 keyed with the subscription secret as UTF-8 (the docs' TypeScript sample passes it to
     ``createHmac`` as is; decoding is UNVERIFIED) over ``f"{t}.{h}.{values}.{body}"``, where ``values``
-    are the named request headers' values joined by ``"."``, and a header that is absent counts as
-    ``""`` (the sample reads ``headers[name] ?? ""``). ``t`` and ``h`` enter the message exactly as they
-    appear in the header. ``v0`` (legacy Hook0) is ignored; any matching ``v1`` passes.
+    are the named request headers' values joined by ``"."``. ``t`` and ``h`` enter the message exactly
+    as they appear in the header. ``v0`` (legacy Hook0) is ignored; any matching ``v1`` passes.
+
+    A header that ``h`` names but the request lacks is refused before any HMAC is computed
+    (:class:`MissingHeaderError` naming that header), as the official verifier does
+    (``hook0-client`` 2.0.3, ``hook0.signature.verify_webhook_signature``: "A header the signature says
+    it covers but the request did not carry is refused outright"): otherwise a sender could drop a
+    covered header and keep the signature valid. The CDP docs' TypeScript sample, which reads
+    ``headers[name] ?? ""``, is the laxer reading this no longer follows. For the same reason
+    :meth:`sign` refuses to cover a header the given request does not carry.
 
     Window: CDP's docs only say "reject events older than 5 minutes". We also reject timestamps more
     than the tolerance in the future, so a forged future ``t`` cannot stretch a signature's lifetime.
@@ -62,14 +70,20 @@ class Hook0Signer(ClockedSigner):
         """The ``X-Hook0-Signature`` header for ``body`` sent with ``headers``.
 
         ``signed_header_names`` are lowercased; the request must carry those headers with the values
-        given in ``headers`` (a name missing from ``headers`` is signed as ``""``).
+        given in ``headers``, and a name missing from ``headers`` is an
+        :class:`InvalidSigningArgument`. Without ``headers`` (a bare body) the signature covers no
+        header (``h=`` empty).
         """
         if isinstance(signed_header_names, str):
             raise InvalidSigningArgument("signed_header_names is a sequence of names, not one str")
-        names = [name.lower() for name in signed_header_names]
+        names = [name.lower() for name in signed_header_names] if headers is not None else []
         for name in names:
             if not _HEADER_NAME.fullmatch(name):
                 raise InvalidSigningArgument(f"not a header name that h= can carry: {name!r}")
+            if headers is not None and find_header(headers, name) is None:
+                raise InvalidSigningArgument(
+                    f"the request has no {name!r} header, so a signature cannot cover it"
+                )
         t = str(signing_time(timestamp, self._now))
         h = " ".join(names)
         message = self._message(t, h, names, headers or {}, body)
@@ -85,6 +99,12 @@ class Hook0Signer(ClockedSigner):
         names = h.split(" ") if h else []
         if "" in names:
             raise MalformedHeaderError(f"{self.header} h= has an empty name", header=self.header)
+        for name in names:
+            if find_header(headers, name) is None:
+                raise MissingHeaderError(
+                    f"{self.header} covers the {name!r} header, which the request lacks",
+                    header=name,
+                )
         signatures = [v for k, v in pairs if k == "v1"]
         if not signatures:
             raise NoMatchingSignatureError(f"{self.header} has no v1 signature", header=self.header)
@@ -104,6 +124,7 @@ class Hook0Signer(ClockedSigner):
             if h is not None:
                 names = [n for n in h.split(" ") if n]
         kept = without_headers(headers, self.header_names)
+        names = [n for n in names if find_header(kept, n) is not None]
         return kept | self.sign(body, headers=kept, signed_header_names=names)
 
     @staticmethod

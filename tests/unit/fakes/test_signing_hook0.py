@@ -12,6 +12,7 @@ from fakes.signing import (
     Hook0Signer,
     InvalidSigningArgument,
     MalformedHeaderError,
+    MissingHeaderError,
     NoMatchingSignatureError,
     TimestampOutsideToleranceError,
 )
@@ -68,12 +69,23 @@ def test_signed_header_names_are_looked_up_whatever_their_case() -> None:
     assert signer_at().verify(BODY, headers) == NOW
 
 
-def test_a_signed_header_absent_from_the_request_counts_as_empty_on_both_sides() -> None:
-    request = {"content-type": "application/json"}
-    signature = signer_at().sign(BODY, headers=request, timestamp=NOW)
-    assert signer_at().verify(BODY, request | signature) == NOW
-    with pytest.raises(NoMatchingSignatureError):
-        signer_at().verify(BODY, request | signature | {"x-event-id": "evt_late"})
+def test_a_signature_covering_a_header_the_request_lacks_is_refused() -> None:
+    signature = delivered()
+    request = {k: v for k, v in signature.items() if k != "x-event-id"}
+    with pytest.raises(MissingHeaderError) as caught:
+        signer_at().verify(BODY, request)
+    assert (caught.value.code, caught.value.header) == ("missing_header", "x-event-id")
+
+
+def test_signing_a_header_the_request_lacks_is_refused() -> None:
+    with pytest.raises(InvalidSigningArgument, match="x-event-id"):
+        signer_at().sign(BODY, headers={"content-type": "application/json"}, timestamp=NOW)
+
+
+def test_a_bare_body_is_signed_over_no_header() -> None:
+    signature = signer_at().sign(BODY, timestamp=NOW)
+    assert signature["X-Hook0-Signature"].startswith(f"t={NOW},h=,v1=")
+    assert signer_at().verify(BODY, signature) == NOW
 
 
 def test_names_are_lowercased_in_h() -> None:
