@@ -362,6 +362,9 @@ class XenditProcessor:
         data = _control_json(request)
         status = data.get("status", "SUCCEEDED")
         failure_code = data.get("failure_code", "INSUFFICIENT_BALANCE")
+        force = data.get("force", False)
+        if not isinstance(force, bool):
+            raise InvalidFakeArgument("force must be a boolean")
         if status not in ("SUCCEEDED", "FAILED"):
             raise InvalidFakeArgument('status must be "SUCCEEDED" or "FAILED"')
         if not isinstance(failure_code, str):
@@ -371,6 +374,7 @@ class XenditProcessor:
                 request.path_params["plan_id"],
                 succeeded=status == "SUCCEEDED",
                 failure_code=failure_code,
+                force=force,
             )
         except XenditApiError as exc:
             return _control_error(exc)
@@ -413,11 +417,16 @@ class XenditFakeApp(FakeApp[XenditProcessor]):
         return plan
 
     def charge_cycle(
-        self, plan_id: str, *, succeeded: bool = True, failure_code: str = "INSUFFICIENT_BALANCE"
+        self,
+        plan_id: str,
+        *,
+        succeeded: bool = True,
+        failure_code: str = "INSUFFICIENT_BALANCE",
+        force: bool = False,
     ) -> dict[str, Any]:
-        """Charge one cycle of an ACTIVE plan now (callback sent); returns the cycle JSON."""
+        """Run one charge attempt of an ACTIVE plan now (callbacks sent); returns the cycle JSON."""
         cycle, callbacks = self.processor.recurring.charge_cycle(
-            plan_id, succeeded=succeeded, failure_code=failure_code
+            plan_id, succeeded=succeeded, failure_code=failure_code, force=force
         )
         self.processor.send_callbacks(callbacks)
         return cycle
