@@ -9,6 +9,7 @@ API routes (base URL stands for ``https://api.xendit.co``):
 | ``GET /balance`` | ``{"balance": n}`` for ``account_type`` (CASH default) and ``currency`` |
 | ``POST /customers``, ``GET /customers/{id}`` | customers for recurring plans |
 | ``POST /recurring/plans``, ``GET /recurring/plans/{id}``, ``POST /recurring/plans/{id}/deactivate``, ``GET /recurring/plans/{id}/cycles`` | recurring plans |
+| payment methods, payment requests, refunds, payouts, transactions, customer lookup/update | :mod:`fakes.xendit.products` |
 
 Test helpers under ``/_fake/`` (besides the shared control API): ``POST /_fake/invoices/{id}/pay``
 ``{"paid_amount"?, "payment_method"?, "payment_channel"?}``, ``POST /_fake/recurring/plans/{id}/activate``,
@@ -59,6 +60,7 @@ from fakes.xendit.customers import CustomerBook
 from fakes.xendit.errors import XenditApiError, error_body, validation_error
 from fakes.xendit.ids import IdFactory
 from fakes.xendit.invoices import Invoice, InvoiceBook
+from fakes.xendit.products import Products
 from fakes.xendit.recurring import Callback, RecurringBook
 
 __all__ = ["XenditFakeApp", "XenditProcessor", "create_app"]
@@ -92,6 +94,9 @@ class XenditProcessor:
         self.invoices = InvoiceBook(config, self.ids, self.balances)
         self.customers = CustomerBook(config, self.ids)
         self.recurring = RecurringBook(config, self.ids, self.customers, self.balances)
+        self.products = Products(
+            config, self.ids, self.customers, self.balances, send=self.send_callbacks
+        )
         self._idempotency = IdempotencyStore(now=config.now)
         self._webhooks = WebhookDelivery(
             DeliverySettings(
@@ -149,6 +154,7 @@ class XenditProcessor:
                 self._list_cycles,
                 "recurring.cycles.list",
             ),
+            *self.products.routes(_answering),
         ]
 
     def control_routes(self) -> Sequence[Route]:
@@ -178,6 +184,7 @@ class XenditProcessor:
                 handler=self._fake_balances,
                 name="fake.balances",
             ),
+            *self.products.control_routes(),
         ]
 
     def error_response(self, status: int, *, code: str, message: str) -> FakeResponse:
@@ -229,6 +236,7 @@ class XenditProcessor:
         self.invoices.reset()
         self.customers.reset()
         self.recurring.reset()
+        self.products.reset()
         self._idempotency.clear()
         self._webhooks.reset()
         self._register_configured_endpoints()

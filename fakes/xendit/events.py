@@ -28,13 +28,26 @@ class Callback:
     body: dict[str, Any]
 
 
-def envelope(config: XenditConfig, ids: IdFactory, event: str, data: dict[str, Any]) -> Callback:
-    """The callback ``event`` about ``data`` (a deep copy is taken, so later changes do not leak in)."""
-    body = {
+def envelope(
+    config: XenditConfig,
+    ids: IdFactory,
+    event: str,
+    data: dict[str, Any],
+    *,
+    api_version: bool = True,
+) -> Callback:
+    """The callback ``event`` about ``data`` (a deep copy is taken, so later changes do not leak in).
+
+    ``api_version=False`` leaves the ``api_version`` field out: the SDK's callback models of payments,
+    payment methods and refunds (``PaymentCallback``, ``PaymentMethodCallback``, ``RefundCallback``)
+    have only ``event``, ``business_id``, ``created`` and ``data``.
+    """
+    body: dict[str, Any] = {
         "event": event,
         "business_id": config.business_id,
         "created": isoformat(config.now()),
         "data": copy.deepcopy(data),
-        "api_version": config.recurring_api_version,
     }
+    if api_version:
+        body["api_version"] = config.recurring_api_version
     return Callback(event_id=ids.uuid("callback"), event=event, body=body)

@@ -111,7 +111,7 @@ class Ledger:
                     return dict(transaction)
         raise XenditApiError(404, "DATA_NOT_FOUND", f"transaction {transaction_id} was not found")
 
-    def list(self, query: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    def list_page(self, query: Sequence[tuple[str, str]]) -> dict[str, Any]:
         """The ``GET /transactions`` body: ``{"has_more", "data", "links"}``."""
         with self._lock:
             newest_first = [dict(t) for t in reversed(self._transactions)]
