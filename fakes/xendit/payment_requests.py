@@ -11,7 +11,8 @@ Lifecycle in the fake (statuses from the SDK's ``PaymentRequestStatus``):
 * with ``payment_method_id`` of an ACTIVE multiple-use method (a linked wallet or debit account, a
   saved card): charged at once → SUCCEEDED (``capture_method: MANUAL`` → AWAITING_CAPTURE);
 * with an inline ``payment_method``: EWALLET, DIRECT_DEBIT and CARD need the customer
-  (REQUIRES_ACTION, ``AUTH`` action) and complete on ``POST .../auth``; VIRTUAL_ACCOUNT,
+  (REQUIRES_ACTION, ``AUTH`` action) and complete on ``POST .../auth`` (``POST .../auth/resend``
+  answers the request unchanged); VIRTUAL_ACCOUNT,
   OVER_THE_COUNTER and QR_CODE wait for the customer's transfer (PENDING, QR: a
   ``PRESENT_TO_CUSTOMER`` action with ``qr_code``) and complete on ``POST .../payments/simulate``
   (the SDK's ``simulate_payment_request_payment``, test mode only, as on Xendit);
@@ -172,6 +173,13 @@ class PaymentRequestBook:
             request = self._request(request_id)
             self._expect(request, "REQUIRES_ACTION")
             return self._complete(request)
+
+    def resend_auth(self, request_id: str) -> dict[str, Any]:
+        """``POST /payment_requests/{id}/auth/resend``: the REQUIRES_ACTION request, auth re-sent."""
+        with self._lock:
+            request = self._request(request_id)
+            self._expect(request, "REQUIRES_ACTION")
+            return dict(request)
 
     def simulate(self, request_id: str) -> tuple[dict[str, Any], list[Callback]]:
         """``POST /payment_requests/{id}/payments/simulate``: the customer paid a PENDING request."""

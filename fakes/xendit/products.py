@@ -4,7 +4,7 @@
 |---|---|
 | ``GET /customers?reference_id=`` (get_customer_by_reference_id), ``PATCH /customers/{id}`` (update_customer) | :mod:`.customers` |
 | ``POST``/``GET /v2/payment_methods``, ``GET``/``PATCH /v2/payment_methods/{id}``, ``POST .../expire``, ``POST .../auth`` | :mod:`.payment_methods` |
-| ``POST``/``GET /payment_requests``, ``GET /payment_requests/{id}``, ``POST``/``GET .../captures``, ``POST .../auth``, ``POST .../payments/simulate`` | :mod:`.payment_requests` |
+| ``POST``/``GET /payment_requests``, ``GET /payment_requests/{id}``, ``POST``/``GET .../captures``, ``POST .../auth``, ``POST .../auth/resend``, ``POST .../payments/simulate`` | :mod:`.payment_requests` |
 | ``POST``/``GET /refunds``, ``GET /refunds/{id}``, ``POST /refunds/{id}/cancel`` | :mod:`.money_out` |
 | ``POST``/``GET /v2/payouts``, ``GET /v2/payouts/{id}``, ``POST /v2/payouts/{id}/cancel``, ``GET /payouts_channels`` | :mod:`.money_out` |
 | ``GET /transactions``, ``GET /transactions/{id}`` | :mod:`.ledger` |
@@ -88,6 +88,12 @@ class Products:
             ("GET", "/payment_requests", self._list_requests, "payment_requests.list"),
             ("GET", "/payment_requests/{id}", self._get_request, "payment_requests.retrieve"),
             ("POST", "/payment_requests/{id}/auth", self._auth_request, "payment_requests.auth"),
+            (
+                "POST",
+                "/payment_requests/{id}/auth/resend",
+                self._resend_auth,
+                "payment_requests.auth.resend",
+            ),
             ("POST", "/payment_requests/{id}/captures", self._capture, "payment_requests.capture"),
             ("GET", "/payment_requests/{id}/captures", self._captures, "payment_requests.captures"),
             (
@@ -179,6 +185,9 @@ class Products:
 
     async def _auth_request(self, request: FakeRequest) -> FakeResponse:
         return _ok(self.send(self.requests.authorize(_id(request), _json(request))))
+
+    async def _resend_auth(self, request: FakeRequest) -> FakeResponse:
+        return _ok(self.requests.resend_auth(_id(request)))
 
     async def _capture(self, request: FakeRequest) -> FakeResponse:
         return _ok(self.send(self.requests.capture(_id(request), _json(request))))

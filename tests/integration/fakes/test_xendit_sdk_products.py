@@ -33,35 +33,41 @@ from xendit.exceptions import XenditSdkException
 from xendit.model_utils import validate_and_convert_types
 from xendit.payment_method.model.e_wallet_channel_code import EWalletChannelCode
 from xendit.payment_method.model.e_wallet_parameters import EWalletParameters
-from xendit.payment_method.model.payment_method_reusability import (
-    PaymentMethodReusability as MethodReusability,
-)
-from xendit.payment_method.model.payment_method_type import PaymentMethodType as MethodType
 from xendit.payment_method.model.payment_method_auth_parameters import PaymentMethodAuthParameters
 from xendit.payment_method.model.payment_method_callback import PaymentMethodCallback
 from xendit.payment_method.model.payment_method_parameters import (
     PaymentMethodParameters as MethodParameters,
 )
+from xendit.payment_method.model.payment_method_reusability import (
+    PaymentMethodReusability as MethodReusability,
+)
+from xendit.payment_method.model.payment_method_type import PaymentMethodType as MethodType
 from xendit.payment_method.model.payment_method_update_parameters import (
     PaymentMethodUpdateParameters,
 )
 from xendit.payment_request.model.capture_parameters import CaptureParameters
+from xendit.payment_request.model.e_wallet_channel_code import (
+    EWalletChannelCode as EWalletChannelCodeForRequest,
+)
+from xendit.payment_request.model.e_wallet_parameters import (
+    EWalletParameters as EWalletParametersForRequest,
+)
 from xendit.payment_request.model.payment_callback import PaymentCallback
 from xendit.payment_request.model.payment_method_parameters import PaymentMethodParameters
+from xendit.payment_request.model.payment_method_reusability import PaymentMethodReusability
+from xendit.payment_request.model.payment_method_type import PaymentMethodType
 from xendit.payment_request.model.payment_request_auth_parameters import (
     PaymentRequestAuthParameters,
 )
-from xendit.payment_request.model.payment_request_parameters import PaymentRequestParameters
-from xendit.payment_request.model.virtual_account_channel_properties import (
-    VirtualAccountChannelProperties,
-)
-from xendit.payment_request.model.payment_method_reusability import PaymentMethodReusability
-from xendit.payment_request.model.payment_method_type import PaymentMethodType
 from xendit.payment_request.model.payment_request_capture_method import (
     PaymentRequestCaptureMethod,
 )
 from xendit.payment_request.model.payment_request_currency import PaymentRequestCurrency
+from xendit.payment_request.model.payment_request_parameters import PaymentRequestParameters
 from xendit.payment_request.model.virtual_account_channel_code import VirtualAccountChannelCode
+from xendit.payment_request.model.virtual_account_channel_properties import (
+    VirtualAccountChannelProperties,
+)
 from xendit.payment_request.model.virtual_account_parameters import VirtualAccountParameters
 from xendit.payout.model.create_payout_request import CreatePayoutRequest
 from xendit.payout.model.digital_payout_channel_properties import DigitalPayoutChannelProperties
@@ -292,6 +298,34 @@ def test_a_linked_ewallet_is_authorized_then_charged_at_once_by_id(
     events = callbacks(app, receiver)
     assert [e["event"] for e in events] == ["payment_method.activated", "payment.succeeded"]
     assert as_model(PaymentMethodCallback, events[0]).data.id == method.id
+
+
+def test_a_one_time_ewallet_payment_waits_for_the_customer_then_succeeds_on_auth(
+    fake: tuple[XenditFakeApp, Receiver], client: xendit.ApiClient
+) -> None:
+    app, receiver = fake
+    api = PaymentRequestApi(client)
+    created = api.create_payment_request(
+        payment_request_parameters=PaymentRequestParameters(
+            currency=PaymentRequestCurrency("IDR"),
+            amount=25_000.0,
+            payment_method=PaymentMethodParameters(
+                type=PaymentMethodType("EWALLET"),
+                reusability=PaymentMethodReusability("ONE_TIME_USE"),
+                ewallet=EWalletParametersForRequest(
+                    channel_code=EWalletChannelCodeForRequest("DANA")
+                ),
+            ),
+        )
+    )
+    assert (str(created.status), created.actions[0].action) == ("REQUIRES_ACTION", "AUTH")
+    assert api.resend_payment_request_auth(created.id).id == created.id
+    approved = api.authorize_payment_request(
+        created.id,
+        payment_request_auth_parameters=PaymentRequestAuthParameters(auth_code="123456"),
+    )
+    assert (str(approved.status), approved.actions) == ("SUCCEEDED", [])
+    assert [e["event"] for e in callbacks(app, receiver)] == ["payment.succeeded"]
 
 
 def test_payment_methods_are_listed_updated_and_expired(
