@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -74,7 +74,11 @@ def verify(rail: str, app: FakeApp[Any], headers: dict[str, str], body: bytes) -
         assert headers["x-callback-token"] == config["callback_token"]
 
 
-FACTORIES = {"stripe": create_stripe, "xendit": create_xendit, "cdp": create_cdp}
+FACTORIES: dict[str, Callable[[], FakeApp[Any]]] = {
+    "stripe": create_stripe,
+    "xendit": create_xendit,
+    "cdp": create_cdp,
+}
 
 
 @pytest.fixture(scope="module")
