@@ -101,6 +101,18 @@ class PaymentRequestBook:
         """``POST /payment_requests`` (``PaymentRequestParameters``)."""
         if not isinstance(body, dict):
             raise validation_error("request body must be a JSON object")
+        if (body.get("capture_method") or "AUTOMATIC") not in _CAPTURE_METHODS:
+            raise validation_error(f'"capture_method" must be one of {list(_CAPTURE_METHODS)}')
+        for name in ("reference_id", "description", "customer_id"):
+            if body.get(name) is not None and not isinstance(body[name], str):
+                raise validation_error(f'"{name}" must be a string')
+        method, saved = self._payment_method(body)
+        return self._create(body, method, charge_now=saved)
+
+    def _create(
+        self, body: dict[str, Any], method: dict[str, Any], *, charge_now: bool
+    ) -> tuple[dict[str, Any], list[Callback]]:
+        """Store a request for ``method``; ``charge_now`` completes it at once."""
         currency = body.get("currency")
         if currency not in self._config.currencies:
             raise XenditApiError(
@@ -114,16 +126,9 @@ class PaymentRequestBook:
             raise validation_error(f'"amount" is invalid: {exc}') from exc
         check_amount(amount_minor, currency)
         capture_method = body.get("capture_method") or "AUTOMATIC"
-        if capture_method not in _CAPTURE_METHODS:
-            raise validation_error(f'"capture_method" must be one of {list(_CAPTURE_METHODS)}')
-        for name in ("reference_id", "description", "customer_id"):
-            if body.get(name) is not None and not isinstance(body[name], str):
-                raise validation_error(f'"{name}" must be a string')
-        method, saved = self._payment_method(body)
         request_id = self._ids.prefixed("pr-")
         now = isoformat(self._config.now())
         kind = method["type"]
-        charge_now = saved
         request: dict[str, Any] = {
             "id": request_id,
             "created": now,
@@ -152,6 +157,47 @@ class PaymentRequestBook:
             if charge_now:
                 return self._complete(request)
             return dict(request), []
+
+    def simulate_method_payment(
+        self, method_id: str, body: object
+    ) -> tuple[dict[str, Any], list[Callback]]:
+        """``POST /v2/payment_methods/{id}/payments/simulate`` ``{"amount"}``: the customer paid into
+        an ACTIVE virtual account, over-the-counter code or QR code. The payment is recorded as a
+        SUCCEEDED payment request on that method (``payment.succeeded``, CASH credited)."""
+        method = self._methods.get(method_id)
+        if method["type"] not in ("VIRTUAL_ACCOUNT", "OVER_THE_COUNTER", "QR_CODE"):
+            raise XenditApiError(
+                400,
+                "INVALID_PAYMENT_METHOD",
+                f"only virtual account, over-the-counter and QR code payments are simulated, "
+                f"not {method['type']}",
+            )
+        if method["status"] != "ACTIVE":
+            raise XenditApiError(
+                400, "INVALID_PAYMENT_METHOD", f"payment method {method_id} is {method['status']}"
+            )
+        amount = body.get("amount") if isinstance(body, dict) else None
+        details = method.get(PAYMENT_METHOD_TYPES[method["type"]]) or {}
+        currency = details.get("currency") or self._config.default_currency
+        request_body = {
+            "currency": currency,
+            "amount": amount if amount is not None else details.get("amount"),
+            "reference_id": method["reference_id"],
+            "customer_id": method.get("customer_id"),
+        }
+        return self._create(request_body, method, charge_now=True)
+
+    def payments_of_method(self, method_id: str) -> dict[str, Any]:
+        """``GET /v2/payment_methods/{id}/payments``: the payments made with that method, newest
+        first (``{"data", "has_more"}``)."""
+        self._methods.get(method_id)
+        with self._lock:
+            payments = [
+                dict(p)
+                for p in reversed(self._payments.values())
+                if p["payment_method"]["id"] == method_id
+            ]
+        return {"data": payments, "has_more": False}
 
     def get(self, request_id: str) -> dict[str, Any]:
         """The payment request ``request_id``, or 404 ``DATA_NOT_FOUND``."""

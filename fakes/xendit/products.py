@@ -3,7 +3,7 @@
 | route (xendit-python 7 operation) | module |
 |---|---|
 | ``GET /customers?reference_id=`` (get_customer_by_reference_id), ``PATCH /customers/{id}`` (update_customer) | :mod:`.customers` |
-| ``POST``/``GET /v2/payment_methods``, ``GET``/``PATCH /v2/payment_methods/{id}``, ``POST .../expire``, ``POST .../auth`` | :mod:`.payment_methods` |
+| ``POST``/``GET /v2/payment_methods``, ``GET``/``PATCH /v2/payment_methods/{id}``, ``POST .../expire``, ``POST .../auth``, ``POST .../payments/simulate``, ``GET .../payments`` | :mod:`.payment_methods` |
 | ``POST``/``GET /payment_requests``, ``GET /payment_requests/{id}``, ``POST``/``GET .../captures``, ``POST .../auth``, ``POST .../auth/resend``, ``POST .../payments/simulate`` | :mod:`.payment_requests` |
 | ``POST``/``GET /refunds``, ``GET /refunds/{id}``, ``POST /refunds/{id}/cancel`` | :mod:`.money_out` |
 | ``POST``/``GET /v2/payouts``, ``GET /v2/payouts/{id}``, ``POST /v2/payouts/{id}/cancel``, ``GET /payouts_channels`` | :mod:`.money_out` |
@@ -84,6 +84,18 @@ class Products:
                 "payment_methods.expire",
             ),
             ("POST", "/v2/payment_methods/{id}/auth", self._auth_method, "payment_methods.auth"),
+            (
+                "POST",
+                "/v2/payment_methods/{id}/payments/simulate",
+                self._simulate_method_payment,
+                "payment_methods.payments.simulate",
+            ),
+            (
+                "GET",
+                "/v2/payment_methods/{id}/payments",
+                self._method_payments,
+                "payment_methods.payments.list",
+            ),
             ("POST", "/payment_requests", self._create_request, "payment_requests.create"),
             ("GET", "/payment_requests", self._list_requests, "payment_requests.list"),
             ("GET", "/payment_requests/{id}", self._get_request, "payment_requests.retrieve"),
@@ -173,6 +185,13 @@ class Products:
 
     async def _auth_method(self, request: FakeRequest) -> FakeResponse:
         return _ok(self.send(self.methods.authorize(_id(request), _json(request))))
+
+    async def _simulate_method_payment(self, request: FakeRequest) -> FakeResponse:
+        self.send(self.requests.simulate_method_payment(_id(request), _json(request)))
+        return _ok({})
+
+    async def _method_payments(self, request: FakeRequest) -> FakeResponse:
+        return _ok(self.requests.payments_of_method(_id(request)))
 
     async def _create_request(self, request: FakeRequest) -> FakeResponse:
         return _ok(self.send(self.requests.create(_json(request))))

@@ -45,6 +45,9 @@ from xendit.payment_method.model.payment_method_type import PaymentMethodType as
 from xendit.payment_method.model.payment_method_update_parameters import (
     PaymentMethodUpdateParameters,
 )
+from xendit.payment_method.model.qr_code_channel_code import QRCodeChannelCode
+from xendit.payment_method.model.qr_code_parameters import QRCodeParameters
+from xendit.payment_method.model.simulate_payment_request import SimulatePaymentRequest
 from xendit.payment_request.model.capture_parameters import CaptureParameters
 from xendit.payment_request.model.e_wallet_channel_code import (
     EWalletChannelCode as EWalletChannelCodeForRequest,
@@ -326,6 +329,29 @@ def test_a_one_time_ewallet_payment_waits_for_the_customer_then_succeeds_on_auth
     )
     assert (str(approved.status), approved.actions) == ("SUCCEEDED", [])
     assert [e["event"] for e in callbacks(app, receiver)] == ["payment.succeeded"]
+
+
+def test_a_payment_simulated_into_a_qr_code_method_is_listed_under_that_method(
+    fake: tuple[XenditFakeApp, Receiver], client: xendit.ApiClient
+) -> None:
+    app, receiver = fake
+    methods = PaymentMethodApi(client)
+    method = methods.create_payment_method(
+        payment_method_parameters=MethodParameters(
+            type=MethodType("QR_CODE"),
+            reusability=MethodReusability("MULTIPLE_USE"),
+            qr_code=QRCodeParameters(channel_code=QRCodeChannelCode("QRIS")),
+        )
+    )
+    assert str(method.status) == "ACTIVE"
+    methods.simulate_payment(
+        method.id, simulate_payment_request=SimulatePaymentRequest(amount=12_000.0)
+    )
+    payments = methods.get_payments_by_payment_method_id(method.id)
+    assert [(p["status"], p["amount"]) for p in payments["data"]] == [("SUCCEEDED", 12_000)]
+    assert BalanceApi(client).get_balance(currency="IDR").balance == 1_012_000
+    events = [e["event"] for e in callbacks(app, receiver)]
+    assert events == ["payment_method.activated", "payment.succeeded"]
 
 
 def test_payment_methods_are_listed_updated_and_expired(
