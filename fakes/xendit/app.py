@@ -272,8 +272,39 @@ class XenditProcessor:
             payment_method=payment_method,
             payment_channel=payment_channel,
         )
+        self.products.ledger.record(
+            kind="PAYMENT",
+            product_id=invoice.id,
+            reference_id=invoice.external_id,
+            currency=invoice.currency,
+            amount_minor=invoice.paid_amount_minor or invoice.amount_minor,
+            channel_category="INVOICE",
+            channel_code=payment_channel,
+            move_money=False,
+        )
         self.send_invoice_callback(invoice)
         return invoice
+
+    def charge_cycle(
+        self, plan_id: str, *, succeeded: bool, failure_code: str, force: bool
+    ) -> dict[str, Any]:
+        """One charge attempt of a plan (:meth:`RecurringBook.charge_cycle`), recorded in the
+        ledger when it succeeds, callbacks sent; returns the cycle JSON."""
+        cycle, callbacks = self.recurring.charge_cycle(
+            plan_id, succeeded=succeeded, failure_code=failure_code, force=force
+        )
+        if succeeded:
+            self.products.ledger.record(
+                kind="PAYMENT",
+                product_id=str(cycle["id"]),
+                reference_id=str(cycle["reference_id"]),
+                currency=str(cycle["currency"]),
+                amount_minor=to_minor(Decimal(str(cycle["amount"])), str(cycle["currency"])),
+                channel_category="OTHER",
+                move_money=False,
+            )
+        self.send_callbacks(callbacks)
+        return cycle
 
     # -- API handlers ---------------------------------------------------------------------------------
 
@@ -378,7 +409,7 @@ class XenditProcessor:
         if not isinstance(failure_code, str):
             raise InvalidFakeArgument("failure_code must be a string")
         try:
-            cycle, callbacks = self.recurring.charge_cycle(
+            cycle = self.charge_cycle(
                 request.path_params["plan_id"],
                 succeeded=status == "SUCCEEDED",
                 failure_code=failure_code,
@@ -386,7 +417,6 @@ class XenditProcessor:
             )
         except XenditApiError as exc:
             return _control_error(exc)
-        self.send_callbacks(callbacks)
         return json_response(200, cycle)
 
     async def _fake_balances(self, request: FakeRequest) -> FakeResponse:
@@ -433,11 +463,9 @@ class XenditFakeApp(FakeApp[XenditProcessor]):
         force: bool = False,
     ) -> dict[str, Any]:
         """Run one charge attempt of an ACTIVE plan now (callbacks sent); returns the cycle JSON."""
-        cycle, callbacks = self.processor.recurring.charge_cycle(
+        return self.processor.charge_cycle(
             plan_id, succeeded=succeeded, failure_code=failure_code, force=force
         )
-        self.processor.send_callbacks(callbacks)
-        return cycle
 
     def balance_minor(self, currency: str, account_type: str = "CASH") -> int:
         """The account balance in minor units of ``currency``."""

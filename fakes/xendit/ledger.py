@@ -2,7 +2,8 @@
 
 Every movement the fake makes (a paid invoice, a succeeded payment request, a recurring cycle, a refund,
 a payout) is one transaction here and one change of the CASH balance, so the balance always equals the
-sum of the ledger plus the configured opening balances. Shape: xendit-python's ``TransactionResponse``
+sum of the ledger plus the configured opening balances (a cancelled or failed payout gives its money
+back without a transaction of its own: the fake's simplification). Shape: xendit-python's ``TransactionResponse``
 (``id`` ``txn_<uuid>``, ``product_id`` = the paying object's id, ``type`` PAYMENT/REFUND/DISBURSEMENT,
 ``status`` SUCCESS, ``channel_category``, ``channel_code``, ``account_identifier``, ``reference_id``,
 ``currency``, ``amount``, ``cashflow`` MONEY_IN/MONEY_OUT, ``business_id``, ``fee`` with zero fees,
@@ -63,15 +64,18 @@ class Ledger:
         channel_category: str,
         channel_code: str | None = None,
         account_identifier: str | None = None,
+        move_money: bool = True,
     ) -> dict[str, Any]:
         """Move ``amount_minor`` in (PAYMENT) or out (REFUND, DISBURSEMENT) of CASH and record it.
 
         A debit the balance does not cover raises 400 ``INSUFFICIENT_BALANCE`` and records nothing.
+        ``move_money=False`` only records a movement its product already made (invoices and
+        recurring cycles credit the balance themselves).
         """
         money_in = kind == "PAYMENT"
-        if money_in:
+        if move_money and money_in:
             self._balances.credit("CASH", currency, amount_minor)
-        else:
+        elif move_money:
             self._balances.debit("CASH", currency, amount_minor)
         now = isoformat(self._config.now())
         transaction: dict[str, Any] = {

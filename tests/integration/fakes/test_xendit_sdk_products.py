@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from xendit.apis import (
     BalanceApi,
     CustomerApi,
+    InvoiceApi,
     PaymentMethodApi,
     PaymentRequestApi,
     PayoutApi,
@@ -30,6 +31,7 @@ from xendit.customer.model.customer_request import CustomerRequest
 from xendit.customer.model.individual_detail import IndividualDetail
 from xendit.customer.model.patch_customer import PatchCustomer
 from xendit.exceptions import XenditSdkException
+from xendit.invoice.model.create_invoice_request import CreateInvoiceRequest
 from xendit.model_utils import validate_and_convert_types
 from xendit.payment_method.model.e_wallet_channel_code import EWalletChannelCode
 from xendit.payment_method.model.e_wallet_parameters import EWalletParameters
@@ -516,6 +518,37 @@ def test_transactions_list_every_money_movement_newest_first(
     ]
     one = api.get_transaction_by_id(listed.data[-1].id.value)
     assert one.product_id == paid.id
+
+
+def test_paid_invoices_and_recurring_cycles_are_transactions_too(
+    fake: tuple[XenditFakeApp, Receiver], client: xendit.ApiClient
+) -> None:
+    app, _ = fake
+    invoice = InvoiceApi(client).create_invoice(
+        create_invoice_request=CreateInvoiceRequest(external_id="inv-1", amount=30_000.0)
+    )
+    app.pay_invoice(invoice.id)
+    customer = CustomerApi(client).create_customer(
+        customer_request=CustomerRequest(reference_id="acc-r", type="INDIVIDUAL")
+    )
+    plan = app.processor.recurring.create_plan(
+        {
+            "reference_id": "plan-r",
+            "customer_id": customer.id,
+            "recurring_action": "PAYMENT",
+            "currency": "IDR",
+            "amount": 20_000,
+            "schedule": {"reference_id": "s", "interval": "MONTH"},
+            "payment_methods": [{"payment_method_id": "pm-1", "rank": 1}],
+        }
+    )[0]
+    cycle = app.charge_cycle(plan["id"])
+    listed = TransactionApi(client).get_all_transactions()
+    assert [(t.product_id, str(t.channel_category.value), t.amount) for t in listed.data] == [
+        (cycle["id"], "OTHER", 20_000),
+        (invoice.id, "INVOICE", 30_000),
+    ]
+    assert BalanceApi(client).get_balance(currency="IDR").balance == 1_050_000
 
 
 def test_a_customer_is_found_by_reference_id_and_updated(
