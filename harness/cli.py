@@ -348,6 +348,44 @@ def bench(
     )
 
 
+@app.command()
+def trigger(
+    rail: str = typer.Argument(None, help="stripe, xendit or cdp."),
+    event_type: str = typer.Argument(None, help="The event to emit, e.g. invoice.paid."),
+    list_only: bool = typer.Option(False, "--list", help="List what each rail can trigger."),
+    url: str = typer.Option(
+        None, "--url", help="The fake's base URL (default: from the environment)."
+    ),
+) -> None:
+    """Make a running fake emit EVENT_TYPE, building the objects it needs (like `stripe trigger`)."""
+    from .fakes_cli import trigger_command
+
+    raise typer.Exit(
+        trigger_command(rail, event_type, list_only=list_only, url=url, env=dict(os.environ))
+    )
+
+
+@app.command()
+def resend(
+    event_id: str = typer.Argument(..., help="An event id `payharness trigger` printed."),
+    rail: str = typer.Option(
+        None, "--rail", help="stripe, xendit or cdp (default: ask each fake)."
+    ),
+    url: str = typer.Option(
+        None, "--url", help="The fake's base URL (default: from the environment)."
+    ),
+    webhook_endpoint: str = typer.Option(None, "--webhook-endpoint", help="Only this endpoint id."),
+) -> None:
+    """Deliver one sent event again, re-signed (like `stripe events resend`)."""
+    from .fakes_cli import resend_command
+
+    raise typer.Exit(
+        resend_command(
+            event_id, rail=rail, url=url, endpoint_id=webhook_endpoint, env=dict(os.environ)
+        )
+    )
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

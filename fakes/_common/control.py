@@ -20,6 +20,9 @@ GET        /_fake/config                        the fake's base info, test keys 
 POST       /_fake/reset                         clear journal, faults and all processor state
 =========  ===================================  ======================================================
 
+Trigger and resend (``/_fake/triggers``, ``/_fake/trigger``, ``/_fake/events``,
+``/_fake/events/{id}/resend``) are mounted here too: :mod:`fakes._common.triggering`.
+
 Control routes are never journaled and never faulted. Processors add their own test helpers next to these.
 """
 
@@ -31,6 +34,7 @@ from fakes._common.delivery import WebhookEndpoint
 from fakes._common.errors import InvalidFakeArgument
 from fakes._common.faults import Fault
 from fakes._common.http import FakeRequest, FakeResponse, Route, json_response
+from fakes._common.triggering import trigger_routes
 
 if TYPE_CHECKING:
     from fakes._common.app import FakeApp
@@ -239,4 +243,5 @@ def control_routes(app: FakeApp[Any]) -> list[Route]:
         ),
         Route(method="GET", template="/_fake/config", handler=config, name="fake.config"),
         Route(method="POST", template="/_fake/reset", handler=reset, name="fake.reset"),
+        *trigger_routes(app),
     ]

@@ -29,14 +29,14 @@ import logging
 import random
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
-from fakes._common.errors import FakeError, InvalidFakeArgument
+from fakes._common.errors import FakeError, FakeNotFound, InvalidFakeArgument
 
 _log = logging.getLogger(__name__)
 
@@ -197,6 +197,8 @@ class WebhookDelivery:
         self._seed: int | None = None
         self._batch_size: int | None = None
         self._held: list[_Event] = []
+        # Every event handed to send(), by id, oldest first (bounded like the log): what resend reads.
+        self._sent: OrderedDict[str, _Event] = OrderedDict()
         self._log: deque[DeliveryAttempt] = deque(maxlen=settings.log_size)
         self._attempt_seq = itertools.count(1)
         self._lanes: dict[int, _Lane] = {}
@@ -300,6 +302,9 @@ class WebhookDelivery:
         """Deliver (or hold) one event according to the mode. Never blocks and never raises on I/O."""
         event = _Event(event_id, body, event_type, content_type)
         with self._lock:
+            self._sent[event_id] = event
+            while len(self._sent) > self._settings.log_size:
+                self._sent.popitem(last=False)
             mode = self._mode
             if mode in (DeliveryMode.HELD, DeliveryMode.REORDERED):
                 self._held.append(event)
@@ -311,6 +316,42 @@ class WebhookDelivery:
                 batch = [event]
         copies = 2 if mode is DeliveryMode.DUPLICATED else 1
         self._dispatch(batch, copies)
+
+    def sent(self) -> list[tuple[str, str | None]]:
+        """``(event_id, event_type)`` of every event sent so far, oldest first (bounded)."""
+        with self._lock:
+            return [(event.event_id, event.event_type) for event in self._sent.values()]
+
+    def sent_body(self, event_id: str) -> bytes | None:
+        """The body of a sent event, or ``None`` when unknown (or forgotten)."""
+        with self._lock:
+            event = self._sent.get(event_id)
+        return None if event is None else event.body
+
+    def resend(self, event_id: str, *, endpoint_id: str | None = None) -> int:
+        """Deliver a sent event again, now, whatever the mode (as ``stripe events resend`` does).
+
+        It goes to every endpoint that accepts its type, or only to ``endpoint_id``; each attempt is
+        signed afresh (new timestamp). Returns how many endpoints it went to; raises
+        :class:`FakeNotFound` for an unknown event or endpoint.
+        """
+        with self._lock:
+            event = self._sent.get(event_id)
+            if event is None:
+                raise FakeNotFound(f"no sent event {event_id!r}", code="unknown_event")
+            if endpoint_id is not None and endpoint_id not in self._endpoints:
+                raise FakeNotFound(
+                    f"no webhook endpoint {endpoint_id!r}", code="unknown_webhook_endpoint"
+                )
+        targets = [
+            endpoint
+            for endpoint in self.endpoints()
+            if (endpoint_id is None and endpoint.accepts(event.event_type))
+            or endpoint.id == endpoint_id
+        ]
+        if targets:
+            self._enqueue([_Job(event, endpoint, 1, 1) for endpoint in targets])
+        return len(targets)
 
     def release(self, event_id: str | None = None) -> int:
         """Send held events (all, or the one with ``event_id``); returns how many were released.
@@ -529,6 +570,7 @@ class WebhookDelivery:
         with self._lock:
             self._endpoints.clear()
             self._held.clear()
+            self._sent.clear()
             self._log.clear()
             self._mode, self._seed, self._batch_size = DeliveryMode.IMMEDIATE, None, None
 

@@ -8,6 +8,8 @@ Routes (served at the root and under CDP's ``/platform/v2/x402`` prefix, so eith
   with the reason); only a body that is not an x402 request at all is HTTP 400, in the same response
   shape with ``invalid_payload``/``invalid_payment_requirements``/``invalid_x402_version``.
 * ``GET /supported``: ``{"kinds": [...], "extensions": [], "signers": {...}}``.
+* ``GET /discovery/resources``: the x402 Bazaar list of the resources settled here
+  (:mod:`fakes.cdp.discovery`).
 
 Other errors (unknown route, bad bearer token, injected faults, unexpected exceptions) use the CDP
 API's error shape ``{"errorType": "<snake_case>", "errorMessage": "..."}`` (from CDP's v2 API
@@ -45,6 +47,7 @@ from fakes._common import (
     json_response,
 )
 from fakes.cdp.config import KNOWN_NETWORKS, CdpConfig
+from fakes.cdp.discovery import Bazaar
 from fakes.cdp.facilitator import Facilitator, Settlement
 from fakes.cdp.payloads import MalformedRequest, parse_request
 from fakes.cdp.wallets import Wallets
@@ -73,6 +76,7 @@ class CdpProcessor:
     def __init__(self, config: CdpConfig) -> None:
         self.config = config
         self.facilitator = Facilitator(config)
+        self.bazaar = Bazaar()
         self._events = EventFactory(config.seed)
         self._webhooks = WebhookDelivery(
             DeliverySettings(
@@ -119,6 +123,12 @@ class CdpProcessor:
                     template=f"{prefix}/supported",
                     handler=self._supported,
                     name="supported",
+                ),
+                Route(
+                    method="GET",
+                    template=f"{prefix}/discovery/resources",
+                    handler=self._discovery,
+                    name="discovery.resources",
                 ),
             ]
         return routes
@@ -201,6 +211,7 @@ class CdpProcessor:
     def reset(self) -> None:
         """Restore balances, forget settlements and nonces, events and deliveries."""
         self.facilitator.reset()
+        self.bazaar.reset()
         self._events.reset()
         self._webhooks.reset()
         self._register_configured_endpoints()
@@ -237,11 +248,18 @@ class CdpProcessor:
             return json_response(400, body)
         outcome = self.facilitator.settle(parsed)
         if outcome.settlement is not None:
+            self.bazaar.record(parsed, outcome.settlement.settled_at)
             self.emit_settlement(outcome.settlement)
         return json_response(200, outcome.body)
 
     async def _supported(self, request: FakeRequest) -> FakeResponse:
         return json_response(200, self.facilitator.supported())
+
+    async def _discovery(self, request: FakeRequest) -> FakeResponse:
+        try:
+            return json_response(200, self.bazaar.list(dict(request.query_items())))
+        except InvalidFakeArgument as exc:
+            return self.error_response(400, code="invalid_request", message=str(exc))
 
     def emit_settlement(self, settlement: Settlement) -> str:
         """Send the webhook for ``settlement``; returns its event id."""

@@ -11,8 +11,11 @@ Verification follows the order of the x402 package's own EVM facilitator
    naming (v1 name such as ``base-sepolia``, v2 CAIP-2 such as ``eip155:84532``) ... ``invalid_network``
 4. ``asset`` is the network's USDC contract ............... ``invalid_payment_requirements``
 5. ``authorization.to`` equals ``payTo`` .................. ``invalid_exact_evm_payload_recipient_mismatch``
-6. ``authorization.value`` >= the required amount ......... ``invalid_exact_evm_payload_authorization_value``
-   (the x402 package demands equality; the spec says "amount >= required", which is what we do)
+6. the authorized value against the required amount: v1 ``value`` >= ``maxAmountRequired`` (the
+   x402 v1 spec's "amount >= required") ....................... ``invalid_exact_evm_payload_authorization_value``;
+   v2 ``value`` == ``amount`` exactly, as the x402 package's v2 exact-EVM facilitator demands
+   (x402/mechanisms/evm/exact/facilitator.py, ``ERR_AUTHORIZATION_VALUE_MISMATCH``): an over- or
+   underpayment is refused with ``invalid_exact_evm_payload_authorization_value_mismatch``
 7. ``validBefore`` >= now + buffer ........................ ``invalid_exact_evm_payload_authorization_valid_before``
 8. ``validAfter`` <= now .................................. ``invalid_exact_evm_payload_authorization_valid_after``
 9. the EIP-712 signature recovers ``authorization.from`` .. ``invalid_exact_evm_payload_signature``
@@ -244,6 +247,12 @@ class Facilitator:
             return Rejection(
                 reason="invalid_exact_evm_payload_recipient_mismatch",
                 message=f"authorization.to {authorization.to} is not payTo {requirements.pay_to}",
+            )
+        if request.x402_version >= 2 and authorization.value_atomic != requirements.amount_atomic:
+            return Rejection(
+                reason="invalid_exact_evm_payload_authorization_value_mismatch",
+                message=f"authorization.value {authorization.value_atomic} is not exactly the "
+                f"required amount {requirements.amount_atomic} (x402 v2 exact scheme)",
             )
         if authorization.value_atomic < requirements.amount_atomic:
             return Rejection(

@@ -76,6 +76,10 @@ class FacilitatorRequest:
     authorization: Authorization
     signature: str
     fingerprint: str
+    #: The requirements object as sent (what the Bazaar lists under ``accepts``).
+    raw_requirements: Mapping[str, Any] = field(default_factory=dict)
+    #: v2's top-level ``resource`` ``{url, description, mimeType}``; v1 keeps these in requirements.
+    resource: Mapping[str, Any] = field(default_factory=dict)
 
 
 def parse_request(body: bytes) -> FacilitatorRequest:
@@ -131,6 +135,7 @@ def parse_request(body: bytes) -> FacilitatorRequest:
         )
 
     requirements = _parse_requirements(raw_requirements, version=version, payer=payer)
+    assert isinstance(raw_requirements, dict)  # _parse_requirements refused anything else
     canonical = json.dumps(
         {"paymentPayload": payment_payload, "paymentRequirements": raw_requirements},
         sort_keys=True,
@@ -145,7 +150,26 @@ def parse_request(body: bytes) -> FacilitatorRequest:
         authorization=authorization,
         signature=signature,
         fingerprint=hashlib.sha256(canonical.encode()).hexdigest(),
+        raw_requirements=raw_requirements,
+        resource=_resource_of(payment_payload, raw_requirements),
     )
+
+
+def _resource_of(
+    payment_payload: Mapping[str, Any], requirements: Mapping[str, Any]
+) -> dict[str, Any]:
+    """``{url, description, mimeType}`` of the paid resource: v2 top level, else v1 requirements."""
+    resource = payment_payload.get("resource")
+    if isinstance(resource, dict) and isinstance(resource.get("url"), str):
+        return dict(resource)
+    url = requirements.get("resource")
+    if not isinstance(url, str) or not url:
+        return {}
+    return {
+        "url": url,
+        "description": requirements.get("description") or "",
+        "mimeType": requirements.get("mimeType") or "",
+    }
 
 
 def _parse_requirements(raw: object, *, version: int, payer: str | None) -> Requirements:

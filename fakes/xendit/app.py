@@ -9,6 +9,7 @@ API routes (base URL stands for ``https://api.xendit.co``):
 | ``GET /balance`` | ``{"balance": n}`` for ``account_type`` (CASH default) and ``currency`` |
 | ``POST /customers``, ``GET /customers/{id}`` | customers for recurring plans |
 | ``POST /recurring/plans``, ``GET /recurring/plans/{id}``, ``POST /recurring/plans/{id}/deactivate``, ``GET /recurring/plans/{id}/cycles`` | recurring plans |
+| payment methods, payment requests, refunds, payouts, transactions, customer lookup/update | :mod:`fakes.xendit.products` |
 
 Test helpers under ``/_fake/`` (besides the shared control API): ``POST /_fake/invoices/{id}/pay``
 ``{"paid_amount"?, "payment_method"?, "payment_channel"?}``, ``POST /_fake/recurring/plans/{id}/activate``,
@@ -59,6 +60,7 @@ from fakes.xendit.customers import CustomerBook
 from fakes.xendit.errors import XenditApiError, error_body, validation_error
 from fakes.xendit.ids import IdFactory
 from fakes.xendit.invoices import Invoice, InvoiceBook
+from fakes.xendit.products import Products
 from fakes.xendit.recurring import Callback, RecurringBook
 
 __all__ = ["XenditFakeApp", "XenditProcessor", "create_app"]
@@ -92,6 +94,9 @@ class XenditProcessor:
         self.invoices = InvoiceBook(config, self.ids, self.balances)
         self.customers = CustomerBook(config, self.ids)
         self.recurring = RecurringBook(config, self.ids, self.customers, self.balances)
+        self.products = Products(
+            config, self.ids, self.customers, self.balances, send=self.send_callbacks
+        )
         self._idempotency = IdempotencyStore(now=config.now)
         self._webhooks = WebhookDelivery(
             DeliverySettings(
@@ -149,6 +154,7 @@ class XenditProcessor:
                 self._list_cycles,
                 "recurring.cycles.list",
             ),
+            *self.products.routes(_answering),
         ]
 
     def control_routes(self) -> Sequence[Route]:
@@ -178,6 +184,7 @@ class XenditProcessor:
                 handler=self._fake_balances,
                 name="fake.balances",
             ),
+            *self.products.control_routes(),
         ]
 
     def error_response(self, status: int, *, code: str, message: str) -> FakeResponse:
@@ -229,6 +236,7 @@ class XenditProcessor:
         self.invoices.reset()
         self.customers.reset()
         self.recurring.reset()
+        self.products.reset()
         self._idempotency.clear()
         self._webhooks.reset()
         self._register_configured_endpoints()
@@ -264,8 +272,39 @@ class XenditProcessor:
             payment_method=payment_method,
             payment_channel=payment_channel,
         )
+        self.products.ledger.record(
+            kind="PAYMENT",
+            product_id=invoice.id,
+            reference_id=invoice.external_id,
+            currency=invoice.currency,
+            amount_minor=invoice.paid_amount_minor or invoice.amount_minor,
+            channel_category="INVOICE",
+            channel_code=payment_channel,
+            move_money=False,
+        )
         self.send_invoice_callback(invoice)
         return invoice
+
+    def charge_cycle(
+        self, plan_id: str, *, succeeded: bool, failure_code: str, force: bool
+    ) -> dict[str, Any]:
+        """One charge attempt of a plan (:meth:`RecurringBook.charge_cycle`), recorded in the
+        ledger when it succeeds, callbacks sent; returns the cycle JSON."""
+        cycle, callbacks = self.recurring.charge_cycle(
+            plan_id, succeeded=succeeded, failure_code=failure_code, force=force
+        )
+        if succeeded:
+            self.products.ledger.record(
+                kind="PAYMENT",
+                product_id=str(cycle["id"]),
+                reference_id=str(cycle["reference_id"]),
+                currency=str(cycle["currency"]),
+                amount_minor=to_minor(Decimal(str(cycle["amount"])), str(cycle["currency"])),
+                channel_category="OTHER",
+                move_money=False,
+            )
+        self.send_callbacks(callbacks)
+        return cycle
 
     # -- API handlers ---------------------------------------------------------------------------------
 
@@ -362,19 +401,22 @@ class XenditProcessor:
         data = _control_json(request)
         status = data.get("status", "SUCCEEDED")
         failure_code = data.get("failure_code", "INSUFFICIENT_BALANCE")
+        force = data.get("force", False)
+        if not isinstance(force, bool):
+            raise InvalidFakeArgument("force must be a boolean")
         if status not in ("SUCCEEDED", "FAILED"):
             raise InvalidFakeArgument('status must be "SUCCEEDED" or "FAILED"')
         if not isinstance(failure_code, str):
             raise InvalidFakeArgument("failure_code must be a string")
         try:
-            cycle, callbacks = self.recurring.charge_cycle(
+            cycle = self.charge_cycle(
                 request.path_params["plan_id"],
                 succeeded=status == "SUCCEEDED",
                 failure_code=failure_code,
+                force=force,
             )
         except XenditApiError as exc:
             return _control_error(exc)
-        self.send_callbacks(callbacks)
         return json_response(200, cycle)
 
     async def _fake_balances(self, request: FakeRequest) -> FakeResponse:
@@ -413,14 +455,17 @@ class XenditFakeApp(FakeApp[XenditProcessor]):
         return plan
 
     def charge_cycle(
-        self, plan_id: str, *, succeeded: bool = True, failure_code: str = "INSUFFICIENT_BALANCE"
+        self,
+        plan_id: str,
+        *,
+        succeeded: bool = True,
+        failure_code: str = "INSUFFICIENT_BALANCE",
+        force: bool = False,
     ) -> dict[str, Any]:
-        """Charge one cycle of an ACTIVE plan now (callback sent); returns the cycle JSON."""
-        cycle, callbacks = self.processor.recurring.charge_cycle(
-            plan_id, succeeded=succeeded, failure_code=failure_code
+        """Run one charge attempt of an ACTIVE plan now (callbacks sent); returns the cycle JSON."""
+        return self.processor.charge_cycle(
+            plan_id, succeeded=succeeded, failure_code=failure_code, force=force
         )
-        self.processor.send_callbacks(callbacks)
-        return cycle
 
     def balance_minor(self, currency: str, account_type: str = "CASH") -> int:
         """The account balance in minor units of ``currency``."""

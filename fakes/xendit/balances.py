@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 
+from fakes.xendit.errors import XenditApiError
+
 __all__ = ["ACCOUNT_TYPES", "Balances"]
 
 #: ``GET /balance`` account types (xendit-python ``BalanceApi``: CASH, HOLDING, TAX; PROCESSORS.md 2.3).
@@ -37,6 +39,24 @@ class Balances:
         with self._lock:
             key = (account_type, currency)
             self._amounts[key] = self._amounts.get(key, 0) + amount_minor
+            return self._amounts[key]
+
+    def debit(self, account_type: str, currency: str, amount_minor: int) -> int:
+        """Take ``amount_minor`` (> 0) and return the new balance; 400 ``INSUFFICIENT_BALANCE``
+        (xendit-python's error enum) when the balance does not cover it."""
+        if amount_minor <= 0:
+            raise ValueError(f"amount_minor must be > 0, got {amount_minor}")
+        with self._lock:
+            key = (account_type, currency)
+            held = self._amounts.get(key, 0)
+            if held < amount_minor:
+                raise XenditApiError(
+                    400,
+                    "INSUFFICIENT_BALANCE",
+                    f"the {account_type} {currency} balance {held} (minor units) does not cover "
+                    f"{amount_minor}",
+                )
+            self._amounts[key] = held - amount_minor
             return self._amounts[key]
 
     def snapshot(self) -> dict[str, dict[str, int]]:

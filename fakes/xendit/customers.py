@@ -1,4 +1,7 @@
-"""Xendit customers (``POST /customers``, ``GET /customers/{id}``), enough for recurring plans.
+"""Xendit customers: ``POST /customers``, ``GET /customers/{id}``, ``GET /customers?reference_id=``
+(``{"data": [...], "has_more"}``, xendit-python's ``GetCustomerByReferenceID200Response``) and
+``PATCH /customers/{id}`` (``PatchCustomer``: the given fields replace the stored ones; a new
+``reference_id`` must still be unique).
 
 Shape: xendit-python's ``Customer`` model (``id`` ``cust-<uuid>``, ``reference_id``, ``type``,
 ``individual_detail``, ``business_detail``, ``email``, ``mobile_number``, ``phone_number``,
@@ -92,6 +95,51 @@ class CustomerBook:
         if customer is None:
             raise XenditApiError(404, "DATA_NOT_FOUND", f"customer {customer_id} was not found")
         return dict(customer)
+
+    def by_reference_id(self, reference_id: str | None) -> dict[str, Any]:
+        """``GET /customers?reference_id=``: the customers with that reference id (0 or 1)."""
+        if not reference_id:
+            raise validation_error('"reference_id" is required')
+        with self._lock:
+            found = [dict(c) for c in self._customers.values() if c["reference_id"] == reference_id]
+        return {"data": found, "has_more": False}
+
+    def update(self, customer_id: str, body: object) -> dict[str, Any]:
+        """``PATCH /customers/{id}``: replace the given fields."""
+        if not isinstance(body, dict):
+            raise validation_error("request body must be a JSON object")
+        changes: dict[str, Any] = {}
+        for name in ("reference_id", "email", "mobile_number", "phone_number", "description"):
+            if name in body:
+                if body[name] is not None and not isinstance(body[name], str):
+                    raise validation_error(f'"{name}" must be a string')
+                changes[name] = body[name]
+        if changes.get("reference_id", "x") in ("", None):
+            raise validation_error('"reference_id" cannot be emptied')
+        for name in ("addresses", "identity_accounts", "kyc_documents"):
+            if name in body:
+                if not isinstance(body[name], list):
+                    raise validation_error(f'"{name}" must be a list')
+                changes[name] = plain_json(body[name])
+        for name in ("individual_detail", "business_detail", "metadata"):
+            if name in body:
+                if body[name] is not None and not isinstance(body[name], dict):
+                    raise validation_error(f'"{name}" must be an object')
+                changes[name] = plain_json(body[name])
+        with self._lock:
+            customer = self._customers.get(customer_id)
+            if customer is None:
+                raise XenditApiError(404, "DATA_NOT_FOUND", f"customer {customer_id} was not found")
+            new_reference = changes.get("reference_id")
+            if new_reference is not None and any(
+                c["reference_id"] == new_reference and c["id"] != customer_id
+                for c in self._customers.values()
+            ):
+                raise XenditApiError(
+                    409, "DUPLICATE_ERROR", f"reference_id {new_reference!r} is already used"
+                )
+            customer.update(changes, updated=isoformat(self._config.now()))
+            return dict(customer)
 
     def exists(self, customer_id: str) -> bool:
         """Whether ``customer_id`` is a customer of this account."""

@@ -5,9 +5,15 @@ Plan lifecycle in the fake:
 * ``POST /recurring/plans`` with ``payment_methods`` → ``ACTIVE`` at once, ``recurring.plan.activated``;
   without → ``REQUIRES_ACTION`` with an ``AUTH`` action URL (the customer must link a payment method),
   until the test helper ``POST /_fake/recurring/plans/{id}/activate`` plays that part.
-* ``POST /_fake/recurring/plans/{id}/cycle`` charges one cycle of an ACTIVE plan:
-  ``recurring.cycle.succeeded`` (CASH balance credited) or ``recurring.cycle.failed``; a failed cycle of
-  a plan with ``failed_cycle_action: "STOP"`` also inactivates it.
+* ``POST /_fake/recurring/plans/{id}/cycle`` ``{"status"?, "failure_code"?, "force"?}`` runs one
+  charge attempt of an ACTIVE plan. Without a cycle in retry, it opens a new one
+  (``recurring.cycle.created``, status SCHEDULED). Then: success → ``recurring.cycle.succeeded`` (CASH
+  balance credited); failure with retries left (``schedule.total_retry``, default 0) → status RETRYING,
+  ``recurring.cycle.retrying`` with the attempt's ``next_retry_timestamp`` (``retry_interval`` x
+  ``retry_interval_count`` ahead), and the next attempt goes to the same cycle; the last failure →
+  ``recurring.cycle.failed``, and a plan with ``failed_cycle_action: "STOP"`` is inactivated too.
+  ``force: true`` plays the merchant forcing an attempt on a RETRYING cycle: a failure sends
+  ``recurring.cycle.force_attempt_failed`` and keeps the cycle's status and retry budget.
 * ``POST /recurring/plans/{id}/deactivate`` → ``INACTIVE``, ``recurring.plan.inactivated``.
   Deactivating an INACTIVE plan returns it unchanged and sends nothing (the fake's choice).
 
@@ -19,7 +25,6 @@ Recurring API as known to the brief; ids, cycle fields and ``api_version`` are U
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from typing import Any
 
 from fakes.xendit.amounts import check_amount, from_minor, to_minor
@@ -27,6 +32,7 @@ from fakes.xendit.balances import Balances
 from fakes.xendit.config import XenditConfig
 from fakes.xendit.customers import CustomerBook
 from fakes.xendit.errors import XenditApiError, validation_error
+from fakes.xendit.events import Callback, envelope
 from fakes.xendit.ids import IdFactory, isoformat
 from fakes.xendit.invoices import plain_json
 
@@ -40,15 +46,6 @@ _OPTIONAL_STRINGS = (
     "success_return_url",
     "failure_return_url",
 )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Callback:
-    """One callback to deliver: its event name and the envelope body."""
-
-    event_id: str
-    event: str
-    body: dict[str, Any]
 
 
 class RecurringBook:
@@ -114,6 +111,11 @@ class RecurringBook:
         count = schedule.get("interval_count", 1)
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise validation_error('"schedule.interval_count" must be a positive integer')
+        retries = schedule.get("total_retry", 0)
+        if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 10:
+            raise validation_error('"schedule.total_retry" must be an integer from 0 to 10')
+        if schedule.get("retry_interval", "DAY") not in _INTERVALS:
+            raise validation_error(f'"schedule.retry_interval" must be one of {list(_INTERVALS)}')
         payment_methods = body.get("payment_methods") or []
         if not isinstance(payment_methods, list):
             raise validation_error('"payment_methods" must be a list')
@@ -211,9 +213,20 @@ class RecurringBook:
     # -- cycles --------------------------------------------------------------------------------------
 
     def charge_cycle(
-        self, plan_id: str, *, succeeded: bool = True, failure_code: str = "INSUFFICIENT_BALANCE"
+        self,
+        plan_id: str,
+        *,
+        succeeded: bool = True,
+        failure_code: str = "INSUFFICIENT_BALANCE",
+        force: bool = False,
     ) -> tuple[dict[str, Any], list[Callback]]:
-        """Test helper: run one billing cycle of an ACTIVE plan now."""
+        """Test helper: run one charge attempt of an ACTIVE plan now (see the module docstring).
+
+        The attempt goes to the plan's RETRYING cycle if it has one, else to a new cycle
+        (``recurring.cycle.created`` first). ``force`` plays the merchant forcing an attempt: a
+        failed forced attempt sends ``recurring.cycle.force_attempt_failed`` and leaves the cycle's
+        status and retry budget as they were.
+        """
         with self._lock:
             plan = self._plan(plan_id)
             if plan["status"] != "ACTIVE":
@@ -222,60 +235,93 @@ class RecurringBook:
                     "INVALID_STATUS_TRANSITION",
                     f"plan {plan_id} is {plan['status']}; only an ACTIVE plan is charged",
                 )
-            moment = self._config.now()
-            now = isoformat(moment)
+            now = isoformat(self._config.now())
             cycles = self._cycles[plan_id]
-            status = "SUCCEEDED" if succeeded else "FAILED"
-            cycle: dict[str, Any] = {
-                "id": self._ids.prefixed("recy_"),
-                "business_id": self._config.business_id,
-                "reference_id": plan["reference_id"],
-                "plan_id": plan_id,
-                "customer_id": plan["customer_id"],
-                "recurring_action": "PAYMENT",
-                "cycle_number": len(cycles) + 1,
-                "attempt_count": 1,
-                "attempt_details": [
-                    {
-                        "attempt_number": 1,
-                        "action_id": self._ids.prefixed("pr-"),
-                        "status": status,
-                        "failure_code": None if succeeded else failure_code,
-                        "next_retry_timestamp": None,
-                        "created": now,
-                    }
-                ],
-                "status": status,
-                "type": "SCHEDULED",
-                "currency": plan["currency"],
-                "amount": plan["amount"],
-                "scheduled_timestamp": now,
-                "created": now,
-                "updated": now,
-                "metadata": plan["metadata"],
-            }
-            cycles.append(cycle)
-            callbacks = [
-                self._callback(
-                    "recurring.cycle.succeeded" if succeeded else "recurring.cycle.failed", cycle
+            callbacks: list[Callback] = []
+            open_cycles = [c for c in cycles if c["status"] == "RETRYING"]
+            if open_cycles:
+                cycle = open_cycles[-1]
+            elif force:
+                raise XenditApiError(
+                    400,
+                    "INVALID_STATUS_TRANSITION",
+                    f"plan {plan_id} has no RETRYING cycle to force an attempt on",
                 )
-            ]
+            else:
+                cycle = self._new_cycle(plan, len(cycles) + 1, now)
+                cycles.append(cycle)
+                callbacks.append(self._callback("recurring.cycle.created", cycle))
+            attempt_number = len(cycle["attempt_details"]) + 1
+            attempts_allowed = 1 + int(plan["schedule"].get("total_retry") or 0)
+            retrying = (not succeeded) and (not force) and attempt_number < attempts_allowed
+            cycle["attempt_details"].append(
+                {
+                    "attempt_number": attempt_number,
+                    "action_id": self._ids.prefixed("pr-"),
+                    "status": "SUCCEEDED" if succeeded else "FAILED",
+                    "failure_code": None if succeeded else failure_code,
+                    "next_retry_timestamp": self._next_retry(plan) if retrying else None,
+                    "created": now,
+                }
+            )
+            cycle["attempt_count"] = attempt_number
+            cycle["updated"] = now
             plan["updated"] = now
             if succeeded:
+                cycle["status"] = "SUCCEEDED"
                 plan["recurring_cycle_count"] += 1
-            elif plan["failed_cycle_action"] == "STOP":
-                plan["status"] = "INACTIVE"
-                callbacks.append(self._callback("recurring.plan.inactivated", plan))
+                callbacks.append(self._callback("recurring.cycle.succeeded", cycle))
+            elif force:
+                callbacks.append(self._callback("recurring.cycle.force_attempt_failed", cycle))
+            elif retrying:
+                cycle["status"] = "RETRYING"
+                callbacks.append(self._callback("recurring.cycle.retrying", cycle))
+            else:
+                cycle["status"] = "FAILED"
+                callbacks.append(self._callback("recurring.cycle.failed", cycle))
+                if plan["failed_cycle_action"] == "STOP":
+                    plan["status"] = "INACTIVE"
+                    callbacks.append(self._callback("recurring.plan.inactivated", plan))
             amount_minor = self._amounts_minor[plan_id]
+            snapshot = _copy_cycle(cycle)
         if succeeded:
             self._balances.credit("CASH", str(plan["currency"]), amount_minor)
-        return dict(cycle), callbacks
+        return snapshot, callbacks
+
+    def _new_cycle(self, plan: dict[str, Any], number: int, now: str) -> dict[str, Any]:
+        return {
+            "id": self._ids.prefixed("recy_"),
+            "business_id": self._config.business_id,
+            "reference_id": plan["reference_id"],
+            "plan_id": plan["id"],
+            "customer_id": plan["customer_id"],
+            "recurring_action": "PAYMENT",
+            "cycle_number": number,
+            "attempt_count": 0,
+            "attempt_details": [],
+            "status": "SCHEDULED",
+            "type": "SCHEDULED",
+            "currency": plan["currency"],
+            "amount": plan["amount"],
+            "scheduled_timestamp": now,
+            "created": now,
+            "updated": now,
+            "metadata": plan["metadata"],
+        }
+
+    def _next_retry(self, plan: dict[str, Any]) -> str:
+        """When the next retry is due: ``schedule.retry_interval`` x ``retry_interval_count``."""
+        seconds = {"DAY": 86_400, "WEEK": 7 * 86_400, "MONTH": 30 * 86_400}
+        schedule = plan["schedule"]
+        unit = seconds.get(str(schedule.get("retry_interval") or "DAY"), 86_400)
+        count = int(schedule.get("retry_interval_count") or 1)
+        return isoformat(self._config.now() + unit * count)
 
     def cycles(self, plan_id: str) -> list[dict[str, Any]]:
         """Every cycle of ``plan_id``, newest first."""
         with self._lock:
             self._plan(plan_id)
-            return [dict(cycle) for cycle in reversed(self._cycles[plan_id])]
+            return [_copy_cycle(cycle) for cycle in reversed(self._cycles[plan_id])]
 
     # -- helpers -------------------------------------------------------------------------------------
 
@@ -287,14 +333,12 @@ class RecurringBook:
         return plan
 
     def _callback(self, event: str, data: dict[str, Any]) -> Callback:
-        body = {
-            "event": event,
-            "business_id": self._config.business_id,
-            "created": isoformat(self._config.now()),
-            "data": dict(data),
-            "api_version": self._config.recurring_api_version,
-        }
-        return Callback(event_id=self._ids.uuid("callback"), event=event, body=body)
+        return envelope(self._config, self._ids, event, data)
+
+
+def _copy_cycle(cycle: dict[str, Any]) -> dict[str, Any]:
+    """A snapshot of ``cycle`` whose attempt list later attempts do not change."""
+    return {**cycle, "attempt_details": [dict(a) for a in cycle["attempt_details"]]}
 
 
 def _required_string(body: dict[str, Any], name: str) -> str:

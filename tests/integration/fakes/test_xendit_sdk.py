@@ -173,6 +173,10 @@ def test_recurring_cycle_callback_reaches_the_endpoint_in_its_envelope(
         http.post(f"/_fake/recurring/plans/{plan['id']}/cycle")
     app.webhooks.drain_blocking()
     events = [json.loads(body) for _, body in receiver.requests]
-    assert [e["event"] for e in events] == ["recurring.plan.activated", "recurring.cycle.succeeded"]
+    assert [e["event"] for e in events] == [
+        "recurring.plan.activated",
+        "recurring.cycle.created",
+        "recurring.cycle.succeeded",
+    ]
     assert events[1]["data"]["plan_id"] == plan["id"]
     assert all(h["x-callback-token"] == app.config.callback_token for h, _ in receiver.requests)

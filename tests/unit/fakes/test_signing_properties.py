@@ -79,7 +79,13 @@ def test_any_changed_character_of_a_signature_header_is_rejected(
     name = data.draw(st.sampled_from(signer(scheme).header_names), label="header")
     value = headers[name]
     at = data.draw(st.integers(0, len(value) - 1), label="at")
-    char = data.draw(st.characters().filter(lambda c: c != value[at]), label="new char")
+
+    # Hook0 reads covered header names and hex codes case-insensitively (hook0-client lowercases
+    # `h` names and decodes codes with bytes.fromhex), so a change of case only is no change there.
+    def changes(c: str) -> bool:
+        return c.lower() != value[at].lower() if scheme == "cdp" else c != value[at]
+
+    char = data.draw(st.characters().filter(changes), label="new char")
     assert rejects(scheme, body, headers | {name: value[:at] + char + value[at + 1 :]})
 
 

@@ -191,8 +191,12 @@ async def test_charged_cycle_sends_cycle_succeeded_and_credits_the_balance(
     cycle = await http.post(f"/_fake/recurring/plans/{plan['id']}/cycle")
     await app.webhooks.drain()
     events = receiver.events()
-    assert [e["event"] for e in events] == ["recurring.plan.activated", "recurring.cycle.succeeded"]
-    data = events[1]["data"]
+    assert [e["event"] for e in events] == [
+        "recurring.plan.activated",
+        "recurring.cycle.created",
+        "recurring.cycle.succeeded",
+    ]
+    data = events[2]["data"]
     assert data["id"] == cycle.json()["id"] and data["id"].startswith("recy_")
     assert (data["plan_id"], data["status"], data["amount"], data["cycle_number"]) == (
         plan["id"],
@@ -217,6 +221,7 @@ async def test_failed_cycle_sends_cycle_failed_and_stop_inactivates_the_plan(
     assert failed["attempt_details"][0]["failure_code"] == "CARD_DECLINED"
     assert [e["event"] for e in receiver.events()] == [
         "recurring.plan.activated",
+        "recurring.cycle.created",
         "recurring.cycle.failed",
         "recurring.plan.inactivated",
     ]
@@ -285,3 +290,66 @@ async def test_reset_forgets_state_but_keeps_configured_endpoints(
     assert [e.url for e in app.webhooks.endpoints()] == ["http://merchant.test/webhooks/xendit"]
     config = (await http.get("/_fake/config")).json()
     assert (config["secret_key"], config["callback_token"]) == (KEY, TOKEN)
+
+
+async def test_a_failed_attempt_with_retries_left_sends_retrying_then_failed_on_the_last(
+    app: XenditFakeApp, receiver: Receiver, http: httpx.AsyncClient
+) -> None:
+    schedule = {"reference_id": "s", "interval": "MONTH", "total_retry": 2, "retry_interval": "DAY"}
+    plan = await new_plan(http, schedule=schedule)
+    app.activate_plan(plan["id"])
+    attempts = [app.charge_cycle(plan["id"], succeeded=False) for _ in range(3)]
+    await app.webhooks.drain()
+    assert [e["event"] for e in receiver.events()] == [
+        "recurring.plan.activated",
+        "recurring.cycle.created",
+        "recurring.cycle.retrying",
+        "recurring.cycle.retrying",
+        "recurring.cycle.failed",
+    ]
+    assert len({a["id"] for a in attempts}) == 1
+    assert [a["status"] for a in attempts] == ["RETRYING", "RETRYING", "FAILED"]
+    last = attempts[-1]["attempt_details"]
+    assert [d["attempt_number"] for d in last] == [1, 2, 3]
+    assert [d["next_retry_timestamp"] is None for d in last] == [False, False, True]
+
+
+async def test_a_retry_that_succeeds_closes_the_cycle_and_credits_once(
+    app: XenditFakeApp, receiver: Receiver, http: httpx.AsyncClient
+) -> None:
+    plan = await new_plan(
+        http, schedule={"reference_id": "s", "interval": "WEEK", "total_retry": 1}
+    )
+    app.activate_plan(plan["id"])
+    app.charge_cycle(plan["id"], succeeded=False)
+    cycle = app.charge_cycle(plan["id"])
+    await app.webhooks.drain()
+    assert (cycle["status"], cycle["attempt_count"]) == ("SUCCEEDED", 2)
+    assert [e["event"] for e in receiver.events()][-2:] == [
+        "recurring.cycle.retrying",
+        "recurring.cycle.succeeded",
+    ]
+    assert app.balance_minor("USD") == 29_99
+
+
+async def test_a_failed_forced_attempt_sends_force_attempt_failed_and_keeps_the_cycle_retrying(
+    app: XenditFakeApp, receiver: Receiver, http: httpx.AsyncClient
+) -> None:
+    plan = await new_plan(http, schedule={"reference_id": "s", "interval": "DAY", "total_retry": 1})
+    app.activate_plan(plan["id"])
+    app.charge_cycle(plan["id"], succeeded=False)
+    forced = await http.post(
+        f"/_fake/recurring/plans/{plan['id']}/cycle", json={"status": "FAILED", "force": True}
+    )
+    await app.webhooks.drain()
+    assert forced.json()["status"] == "RETRYING"
+    assert [e["event"] for e in receiver.events()][-1] == "recurring.cycle.force_attempt_failed"
+
+
+async def test_forcing_an_attempt_without_a_retrying_cycle_is_refused(
+    app: XenditFakeApp, http: httpx.AsyncClient
+) -> None:
+    plan = await new_plan(http)
+    app.activate_plan(plan["id"])
+    forced = await http.post(f"/_fake/recurring/plans/{plan['id']}/cycle", json={"force": True})
+    assert forced.status_code == 400
