@@ -12,6 +12,8 @@ from typing import TextIO
 
 import pytest
 
+from harness.report import NOT_APPLICABLE
+
 __all__ = ["Progress", "pytest_configure"]
 
 
@@ -36,15 +38,35 @@ class Progress:
         context = getattr(report, "context", None)
         if context is not None and getattr(context, "msg", None):
             label = f"{label} [{context.msg}]"
-        outcome = report.outcome.upper() if report.when == "call" else f"ERROR ({report.when})"
+        outcome, reason = _outcome(report)
         elapsed = time.monotonic() - self._started
         self._print(
             f"[{self._done:>4}] {outcome:<8} {label}  "
             f"({report.duration:.2f}s, {elapsed:.1f}s total)"
         )
+        if reason:
+            self._print(f"         {reason}")
 
     def _print(self, line: str) -> None:
         print(line, file=self._stream, flush=True)
+
+
+def _outcome(report: pytest.TestReport) -> tuple[str, str]:
+    """The word for a finished test (the verdict model's, so console and summary agree) and a short why."""
+    if report.skipped:
+        longrepr = report.longrepr
+        reason = str(longrepr[2] if isinstance(longrepr, tuple) else longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        if reason.startswith(NOT_APPLICABLE):
+            return "N/A", reason.removeprefix(NOT_APPLICABLE)
+        return "NOT RUN", reason
+    if report.failed and report.when == "call":
+        lines = str(report.longrepr).strip().splitlines()
+        said = [ln for ln in lines if ln.startswith(("[", "expected:", "E   "))][:3]
+        return "FAILED", "\n         ".join(ln[:300] for ln in said)
+    if report.failed:
+        return f"ERROR ({report.when})", str(report.longrepr).strip().splitlines()[-1][:300]
+    return report.outcome.upper(), ""
 
 
 def pytest_configure(config: pytest.Config) -> None:
