@@ -195,7 +195,7 @@ def gate_command(
     if workers > 1:
         argv += ["-n", str(workers)]
     child_env = dict(env)
-    liveness = "live (the in-process reference)" if not target else ""
+    liveness = "live: the in-process reference" if not target else ""
     code: int | None = None
     could_not_run: str | None = None
     mismatch: str | None = None
@@ -225,7 +225,7 @@ def gate_command(
                     "was started with; `payharness fakes` prints one)"
                 )
         out.write(
-            f"payharness gate: target={target or 'in-process reference'} ({liveness}) "
+            f"payharness gate: target={target or 'in-process reference'} [{liveness}] "
             f"suites={','.join(selected)} seed={seed} examples={examples} workers={workers}\n"
         )
         out.flush()

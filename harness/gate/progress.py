@@ -24,20 +24,31 @@ class Progress:
         self._stream = stream
         self._done = 0
         self._started = time.monotonic()
+        #: tests whose results came per subtest (schemathesis: one per API operation)
+        self._with_subtests: dict[str, int] = {}
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Say how many tests will run."""
-        self._print(f"payharness gate: {len(session.items)} test(s) collected")
+        self._print(
+            f"payharness gate: {len(session.items)} test(s) collected (the contract suite's "
+            "schemathesis test reports one result per API operation)"
+        )
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """One line per test outcome (and per schemathesis operation, which runs as a subtest)."""
         if report.when != "call" and report.outcome == "passed":
             return
-        self._done += 1
         label = report.nodeid.split("::", 1)[-1]
         context = getattr(report, "context", None)
         if context is not None and getattr(context, "msg", None):
+            self._with_subtests[report.nodeid] = self._with_subtests.get(report.nodeid, 0) + 1
             label = f"{label} [{context.msg}]"
+        elif report.passed and report.nodeid in self._with_subtests:
+            # the container of the subtests above: its outcome is theirs, not one more result
+            count = self._with_subtests[report.nodeid]
+            self._print(f"         {label}: the {count} results above")
+            return
+        self._done += 1
         outcome, reason = _outcome(report)
         elapsed = time.monotonic() - self._started
         self._print(
