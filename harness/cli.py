@@ -239,6 +239,8 @@ def fakes(
         pass
     finally:
         stack.stop()
+        if env_file:  # the settings die with the fakes: a later reader must not find stale URLs
+            Path(env_file).unlink(missing_ok=True)
 
 
 @app.command(epilog="Example: payharness probe --target http://127.0.0.1:8000 --once")
