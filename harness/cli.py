@@ -62,7 +62,7 @@ def _root(
 
 def _fail(exc: HarnessError | ValueError) -> None:
     code = getattr(exc, "code", "invalid_argument")
-    console.print(f"[red]error[/red] {escape(f'[{code}]')} {escape(str(exc))}")
+    console.print(f"[red]error[/red] {escape(f'[{code}]')} {escape(str(exc))}", soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -540,7 +540,7 @@ _plain_help()
 
 
 def _error_line(code: str, message: str) -> None:
-    console.print(f"[red]error[/red] {escape(f'[{code}]')} {escape(message)}")
+    console.print(f"[red]error[/red] {escape(f'[{code}]')} {escape(message)}", soft_wrap=True)
 
 
 def main() -> None:
