@@ -81,18 +81,17 @@ def _writable_dir(path: str | Path, option: str) -> None:
 
 
 def _writable_file(path: str, option: str) -> None:
-    """`path` can be created or appended to (its folder exists), checked before anything is started."""
+    """`path` can be written (its folder exists and is writable), checked before anything is started and
+    without creating it (a reader polling for the file must not find an empty one)."""
     target = Path(path)
     if not target.parent.is_dir():
         raise InvalidArgument(
             f"{option} {path}: the folder {target.parent} does not exist (or is a file); create it "
             f"or pass {option} under an existing folder"
         )
-    try:
-        with target.open("a", encoding="utf-8"):
-            pass
-    except OSError as exc:
-        raise InvalidArgument(f"{option} {path}: {exc.strerror or exc}") from None
+    writable = os.access(target, os.W_OK) if target.exists() else os.access(target.parent, os.W_OK)
+    if target.is_dir() or not writable:
+        raise InvalidArgument(f"{option} {path}: not a file this user can write; pass another path")
 
 
 _LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
@@ -188,10 +187,14 @@ def fakes(
 
     ADMIN_SECRET is among them (a new one per run unless it is set): give the same environment to the
     service and to `payharness gate`."""
+    import secrets
     import signal
     import threading
 
+    from fakes.cdp import CdpConfig
     from fakes.stack import FakeStack, StackConfig
+    from fakes.stripe import StripeConfig
+    from fakes.xendit import XenditConfig
 
     from .target import new_admin_secret
 
@@ -199,6 +202,9 @@ def fakes(
         _fail(ValueError(f"fakes listen on loopback only, not {host!r}"))
     if env_file:
         _writable_file(env_file, "--env-file")
+    # ids never repeat across runs (as a processor's do not): a service restarted on a kept database
+    # must not meet yesterday's object ids for new objects
+    run = secrets.token_hex(8)
     stack = FakeStack(
         StackConfig(
             host=host,
@@ -206,6 +212,9 @@ def fakes(
             cdp_port=cdp_port,
             xendit_port=xendit_port,
             webhook_target=webhook_target,
+            stripe=StripeConfig(seed=int(run, 16)),
+            xendit=XenditConfig(seed=f"payharness-xendit-{run}"),
+            cdp=CdpConfig(seed=f"payharness-cdp-{run}"),
         )
     )
     try:
