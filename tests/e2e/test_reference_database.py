@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -50,19 +51,47 @@ def test_the_default_database_is_temporary_and_leaves_nothing_behind(tmp_path: P
     assert not list(tmp_path.glob("*.sqlite3*"))
 
 
+@contextmanager
+def _fakes(workdir: Path, url: str) -> Iterator[None]:
+    env_file = workdir / "fakes.env"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "harness",
+            "fakes",
+            "--webhook-target",
+            url,
+            "--env-file",
+            str(env_file),
+        ],
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not env_file.exists():  # polling for a subprocess to write its file
+            assert process.poll() is None and time.monotonic() < deadline, "fakes never started"
+            time.sleep(0.1)
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
 def test_a_restart_on_a_kept_database_passes_the_gate_again(tmp_path: Path) -> None:
     kept = f"sqlite+aiosqlite:///{tmp_path / 'kept.sqlite3'}"
-    # the fakes of `service` stay up; its own reference is not used: a second one runs on the kept database
-    with service(tmp_path, live=True) as unused:
-        port = _free_port()
-        url = f"http://127.0.0.1:{port}"
-        args = ("--target", url, "--suite", "idempotency", "--examples", "2")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    args = ("--target", url, "--suite", "upgrade-tier-flip", "--examples", "2")
+    outcomes = []
+    with _fakes(tmp_path, url):
         env = _sourced(tmp_path)
-        outcomes = []
-        for _ in range(2):
+        for _ in range(2):  # the same fakes; the service stopped and started on its kept database
             with _reference(tmp_path, port, "--database-url", kept):
                 outcomes.append(_gate(tmp_path, *args, env=env))
-        assert unused
     for run in outcomes:
         assert run.returncode == 0, run.stdout[-3000:]
+        assert "PASSED; tests:" in run.stdout
     assert (tmp_path / "kept.sqlite3").exists()
