@@ -40,9 +40,11 @@ class Progress:
             return
         label = report.nodeid.split("::", 1)[-1]
         context = getattr(report, "context", None)
-        if context is not None and getattr(context, "msg", None):
-            self._with_subtests[report.nodeid] = self._with_subtests.get(report.nodeid, 0) + 1
-            label = f"{label} [{context.msg}]"
+        if context is not None:  # a subtest (schemathesis: one per API operation)
+            parent = report.nodeid.split("[", 1)[0]
+            self._with_subtests[parent] = self._with_subtests.get(parent, 0) + 1
+            if getattr(context, "msg", None):
+                label = f"{label} [{context.msg}]"
         elif report.passed and report.nodeid in self._with_subtests:
             # the container of the subtests above: its outcome is theirs, not one more result
             count = self._with_subtests[report.nodeid]
