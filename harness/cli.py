@@ -1,15 +1,25 @@
-"""The `payharness` command: the only place that reads argv and the environment."""
+"""The `payharness` command: the only place that reads argv and the environment.
+
+Every error a user can cause ends as one line, ``error [code] what happened: what to do``, and exit 2 (usage
+and could-not-run alike); ``payharness --debug COMMAND`` shows the traceback instead.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
+from pathlib import Path
+from typing import Any
 
 import typer
+import typer._click as click  # typer 0.29 vendors click: its exceptions are these
+import typer.core
 from rich.console import Console
 from rich.markup import escape
 
 from .errors import HarnessError, InvalidArgument
+from .preflight import os_error
 from .redaction import redact_text, redact_url
 
 __all__ = ["app", "main"]
@@ -23,71 +33,183 @@ app = typer.Typer(
 console = Console(stderr=True)
 
 
-@app.callback()
-def _root() -> None:
+_DEBUG = {"on": False}
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("payharness")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            number = "unknown (not installed)"
+        typer.echo(f"payharness {number}")
+        raise typer.Exit(0)
+
+
+@app.callback(epilog="Example: payharness --debug gate --target http://127.0.0.1:8000")
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+    debug: bool = typer.Option(
+        False, "--debug", help="On an error, show the traceback instead of the one-line message."
+    ),
+) -> None:
     """Contract tests, synthetic probes and webhook replay for payment rails."""
+    _DEBUG["on"] = debug
 
 
 def _fail(exc: HarnessError | ValueError) -> None:
     code = getattr(exc, "code", "invalid_argument")
-    console.print(f"[red]error[/red] {escape(f'[{code}]')} {escape(redact_text(str(exc)))}")
+    console.print(
+        f"[red]error[/red] {escape(f'[{code}]')} {escape(redact_text(str(exc)))}", soft_wrap=True
+    )
     raise typer.Exit(2)
 
 
-@app.command()
+def _writable_dir(path: str | Path, option: str) -> None:
+    """`path` is (or can become) a folder this process can write, else a one-line error."""
+    import tempfile
+
+    try:
+        Path(path).mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise InvalidArgument(
+            f"{option} {path}: {exc.strerror or exc}; pass {option} with a folder you can write"
+        ) from None
+
+
+def _writable_file(path: str, option: str) -> None:
+    """`path` can be written (its folder exists and is writable), checked before anything is started and
+    without creating it (a reader polling for the file must not find an empty one)."""
+    target = Path(path)
+    if not target.parent.is_dir():
+        raise InvalidArgument(
+            f"{option} {path}: the folder {target.parent} does not exist (or is a file); create it "
+            f"or pass {option} under an existing folder"
+        )
+    writable = os.access(target, os.W_OK) if target.exists() else os.access(target.parent, os.W_OK)
+    if target.is_dir() or not writable:
+        raise InvalidArgument(f"{option} {path}: not a file this user can write; pass another path")
+
+
+_LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+
+
+@app.command(
+    epilog="Example: payharness reference --port 8000 "
+    "--database-url sqlite+aiosqlite:///./payments.sqlite3"
+)
 def reference(
-    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
-    port: int = typer.Option(8000, help="Port to listen on."),
+    host: str = typer.Option("127.0.0.1", metavar="HOST", help="Interface to listen on."),
+    port: int = typer.Option(
+        8000, metavar="PORT", help="Port to listen on (1-65535).", min=0, max=65535
+    ),
     database_url: str = typer.Option(
         None,
         "--database-url",
-        help="SQLAlchemy async URL (default: PAYHARNESS_DATABASE_URL, else ./payharness-reference.sqlite3).",
+        metavar="URL",
+        help="SQLAlchemy async URL: sqlite+aiosqlite:///FILE or postgresql+asyncpg://USER@HOST/DB "
+        "(default: PAYHARNESS_DATABASE_URL, else a temporary SQLite file removed when it stops).",
     ),
-    log_level: str = typer.Option("info", help="uvicorn log level."),
+    log_level: str = typer.Option(
+        "info", metavar="LEVEL", help=f"uvicorn log level: {', '.join(_LOG_LEVELS)}."
+    ),
 ) -> None:
     """Serve the reference payments service (settings from the environment: PAYMENTS_LIVE, rails, ...)."""
+    import tempfile
+
     import uvicorn
 
+    from .preflight import check_database, check_port, database_url_problem
     from .reference import create_app, settings_from_env
 
+    if log_level.lower() not in _LOG_LEVELS:
+        raise InvalidArgument(f"--log-level is one of {', '.join(_LOG_LEVELS)}, not {log_level!r}")
     env = dict(os.environ)
     if database_url:
         env["PAYHARNESS_DATABASE_URL"] = database_url
-    try:
-        settings = settings_from_env(env)
-    except ValueError as exc:
-        _fail(exc)
-        return
-    console.print(
-        f"reference payments service on http://{host}:{port} "
-        f"(live={settings.payments_live}, db={redact_url(settings.database_url)})"
-    )
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level)
+    with tempfile.TemporaryDirectory(prefix="payharness-reference-") as scratch:
+        kept = bool(env.get("PAYHARNESS_DATABASE_URL"))
+        if not kept:
+            env["PAYHARNESS_DATABASE_URL"] = (
+                f"sqlite+aiosqlite:///{Path(scratch) / 'reference.sqlite3'}"
+            )
+        problem = database_url_problem(env["PAYHARNESS_DATABASE_URL"])
+        if problem:
+            raise InvalidArgument(problem)
+        try:
+            settings = settings_from_env(env)
+        except ValueError as exc:
+            _fail(exc)
+            return
+        check_database(settings.database_url)
+        check_port(host, port)
+        where = (
+            redact_url(settings.database_url) if kept else f"{settings.database_url} (temporary)"
+        )
+        console.print(
+            f"reference payments service on http://{host}:{port} "
+            f"(live={settings.payments_live}, db={where})"
+        )
+        uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level.lower())
 
 
-@app.command()
+@app.command(
+    epilog="Example: payharness fakes --webhook-target http://127.0.0.1:8000 --env-file fakes.env"
+)
 def fakes(
-    host: str = typer.Option("127.0.0.1", help="Loopback interface to listen on."),
-    stripe_port: int = typer.Option(0, help="Port of the fake Stripe (0: any free port)."),
-    cdp_port: int = typer.Option(
-        0, help="Port of the fake CDP x402 facilitator (0: any free port)."
+    host: str = typer.Option("127.0.0.1", metavar="HOST", help="Loopback interface to listen on."),
+    stripe_port: int = typer.Option(
+        0, metavar="PORT", help="Port of the fake Stripe (0: any free port).", min=0, max=65535
     ),
-    xendit_port: int = typer.Option(0, help="Port of the fake Xendit (0: any free port)."),
+    cdp_port: int = typer.Option(
+        0,
+        metavar="PORT",
+        help="Port of the fake CDP x402 facilitator (0: any free port).",
+        min=0,
+        max=65535,
+    ),
+    xendit_port: int = typer.Option(
+        0, metavar="PORT", help="Port of the fake Xendit (0: any free port).", min=0, max=65535
+    ),
     webhook_target: str = typer.Option(
-        None, help="Base URL of your payments service; webhooks go to /v1/payments/webhook/{rail}."
+        None,
+        metavar="URL",
+        help="Base URL of your payments service; webhooks go to /v1/payments/webhook/{rail}.",
     ),
     env_file: str = typer.Option(
-        None, help="Also write the environment lines to this file (for `set -a; . FILE`)."
+        None,
+        metavar="FILE",
+        help="Also write the environment lines to this file (for `set -a; . FILE`), once complete.",
     ),
 ) -> None:
-    """Start fake Stripe, CDP (x402) and Xendit on loopback and print the settings a service needs."""
+    """Start fake Stripe, CDP (x402) and Xendit on loopback and print the settings a service needs.
+
+    ADMIN_SECRET is among them (a new one per run unless it is set): give the same environment to the
+    service and to `payharness gate`."""
+    import secrets
     import signal
     import threading
 
+    from fakes.cdp import CdpConfig
     from fakes.stack import FakeStack, StackConfig
+    from fakes.stripe import StripeConfig
+    from fakes.xendit import XenditConfig
+
+    from .target import new_admin_secret
 
     if host not in ("127.0.0.1", "localhost", "::1"):
         _fail(ValueError(f"fakes listen on loopback only, not {host!r}"))
+    if env_file:
+        _writable_file(env_file, "--env-file")
+    # ids never repeat across runs (as a processor's do not): a service restarted on a kept database
+    # must not meet yesterday's object ids for new objects
+    run = secrets.token_hex(8)
     stack = FakeStack(
         StackConfig(
             host=host,
@@ -95,20 +217,25 @@ def fakes(
             cdp_port=cdp_port,
             xendit_port=xendit_port,
             webhook_target=webhook_target,
+            stripe=StripeConfig(seed=int(run, 16)),
+            xendit=XenditConfig(seed=f"payharness-xendit-{run}"),
+            cdp=CdpConfig(seed=f"payharness-cdp-{run}"),
         )
     )
     try:
         stack.start()
     except OSError as exc:
-        _fail(ValueError(f"could not start the fakes: {exc}"))
+        _fail(ValueError(f"could not start the fakes: {os_error(exc)}: pick other ports"))
     out = Console()
-    lines = [f"export {name}={value}" for name, value in stack.env().items()]
+    settings = {**stack.env(), "ADMIN_SECRET": os.environ.get("ADMIN_SECRET") or new_admin_secret()}
+    lines = [f"export {name}={value}" for name, value in settings.items()]
     for line in lines:
         out.print(line, highlight=False, soft_wrap=True, markup=False)
     if env_file:
-        from pathlib import Path
-
-        Path(env_file).write_text("\n".join(lines) + "\n")
+        # whole or absent: a reader polling `[ -s FILE ]` never sees half of it
+        partial = Path(f"{env_file}.partial")
+        partial.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        partial.replace(env_file)
     for address, key, balance in stack.test_wallets():
         out.print(
             f"# x402 test wallet {address} key {key} balance {balance} atomic USDC",
@@ -126,9 +253,11 @@ def fakes(
         pass
     finally:
         stack.stop()
+        if env_file:  # the settings die with the fakes: a later reader must not find stale URLs
+            Path(env_file).unlink(missing_ok=True)
 
 
-@app.command()
+@app.command(epilog="Example: payharness probe --target http://127.0.0.1:8000 --once")
 def probe(
     target: str = typer.Option(
         None, help="Base URL of the payments service (default PAYMENT_PROBE_BASE_URL, else :8000)."
@@ -140,7 +269,9 @@ def probe(
         False, "--once", help="One run: print a table; exit 1 if a leg failed."
     ),
     interval: float = typer.Option(None, help="Daemon: one run every SECONDS, serving /metrics."),
-    metrics_port: int = typer.Option(9469, help="The daemon's /metrics port."),
+    metrics_port: int = typer.Option(
+        9469, metavar="PORT", help="The daemon's /metrics port.", min=0, max=65535
+    ),
     metrics_host: str = typer.Option("127.0.0.1", help="The daemon's /metrics interface."),
     pushgateway: str = typer.Option(None, help="With --once: push the run's metrics here."),
     audit_path: str = typer.Option(
@@ -149,9 +280,13 @@ def probe(
     no_audit: bool = typer.Option(False, "--no-audit", help="Write no audit trail."),
 ) -> None:
     """Run the synthetic money legs against a service (once, as a daemon, or pushed to a Pushgateway)."""
-    from pathlib import Path
-
+    from .preflight import check_port
     from .prober.command import probe_command
+
+    if interval is not None:
+        check_port(metrics_host, metrics_port)
+    if not no_audit:
+        _writable_dir(Path(audit_path).parent, "--audit-path")
 
     code = probe_command(
         target=target,
@@ -167,31 +302,64 @@ def probe(
     raise typer.Exit(code)
 
 
-@app.command()
+@app.command(
+    epilog="Examples: payharness gate  |  payharness gate --target http://127.0.0.1:8000 "
+    "--wait-for-target 30  |  payharness gate --self-test"
+)
 def gate(
     target: str = typer.Option(
-        None, "--target", help="Payments service URL (default: the in-process reference service)."
+        None,
+        "--target",
+        metavar="URL",
+        help="Payments service URL (default: the in-process reference service).",
     ),
     suite: list[str] = typer.Option(
-        [], "--suite", help="A suite to run (repeatable; default: all)."
+        [], "--suite", metavar="NAME", help="A suite to run (repeatable; default: all)."
     ),
     report_dir: str = typer.Option(
-        "reports", "--report-dir", help="Where <timestamp>-gate/ is written."
+        "reports", "--report-dir", metavar="DIR", help="Where <timestamp>-gate/ is written."
     ),
     examples: int = typer.Option(
-        None, "--examples", help="Generated examples per API operation (gate 10, self-test 3)."
+        None,
+        "--examples",
+        metavar="N",
+        help="Generated examples per API operation (gate 10, self-test 3).",
     ),
-    seed: int = typer.Option(None, "--seed", help="Generation seed (replays a failure)."),
-    workers: int = typer.Option(1, "--workers", help="Spread the suites over N processes."),
+    seed: int = typer.Option(
+        None, "--seed", metavar="N", help="Generation seed (replays a failure)."
+    ),
+    workers: int = typer.Option(
+        1, "--workers", metavar="N", help="Spread the suites over N processes."
+    ),
+    wait_for_target: float = typer.Option(
+        30.0,
+        "--wait-for-target",
+        metavar="SECONDS",
+        help="With --target: wait this long for the service to answer before giving up (0: no wait).",
+    ),
+    expect: str = typer.Option(
+        None,
+        "--expect",
+        metavar="live|dormant",
+        help="Fail unless /v1/payments/status says this (default: take what it says, shown in the "
+        "header; a dormant service gets the dormant checks, live-only ones are not applicable).",
+    ),
+    allow_skips: bool = typer.Option(
+        False,
+        "--allow-skips",
+        help="Exit 0 although some selected tests did not run (the verdict still lists them).",
+    ),
     self_test: bool = typer.Option(
         False,
         "--self-test",
         help="Run the suites against defective variants of the reference and print the catch matrix.",
     ),
 ) -> None:
-    """Run the gate suites against a payments service; exit 0 only when everything passed."""
-    from pathlib import Path
+    """Run the gate suites against a payments service; exit 0 only when every selected test passed.
 
+    Exit 1 a test failed, 2 the gate could not run, 3 incomplete (tests not run; --allow-skips accepts
+    that). ADMIN_SECRET in the environment is the admin secret the service was started with
+    (`payharness fakes` prints one)."""
     try:
         if self_test:
             if target:
@@ -216,6 +384,9 @@ def gate(
             seed=seed,
             workers=workers,
             env=dict(os.environ),
+            wait_seconds=wait_for_target,
+            expect=expect,
+            allow_skips=allow_skips,
         )
     except (HarnessError, ValueError) as exc:
         _fail(exc)
@@ -229,10 +400,15 @@ contract_app = typer.Typer(
 app.add_typer(contract_app, name="contract")
 
 
-@contract_app.command("check")
+@contract_app.command(
+    "check", epilog="Example: payharness contract check --target http://127.0.0.1:8000"
+)
 def contract_check(
     target: str = typer.Option(
-        None, "--target", help="Payments service URL (default: the in-process reference service)."
+        None,
+        "--target",
+        metavar="URL",
+        help="Payments service URL (default: the in-process reference service).",
     ),
 ) -> None:
     """Compare the served /openapi.json with the pinned contract (0 match, 1 differs, 2 could not run)."""
@@ -241,7 +417,9 @@ def contract_check(
     raise typer.Exit(contract_check_command(target, dict(os.environ)))
 
 
-@contract_app.command("diff")
+@contract_app.command(
+    "diff", epilog="Example: payharness contract diff contracts/payments.openapi.json new.json"
+)
 def contract_diff(
     old: str = typer.Argument(..., help="The contract clients were written against."),
     new: str = typer.Argument(..., help="The proposed contract."),
@@ -254,7 +432,10 @@ def contract_diff(
     raise typer.Exit(contract_diff_command(Path(old), Path(new)))
 
 
-@app.command()
+@app.command(
+    epilog="Example: payharness replay recorded.jsonl --target http://127.0.0.1:8000 "
+    "--secrets-file secrets.env --order shuffled --duplicate 1"
+)
 def replay(
     files: list[str] = typer.Argument(
         ..., help="Recordings (JSONL, Stripe event exports, HAR, ...)."
@@ -290,6 +471,9 @@ def replay(
     """Re-sign recorded processor webhooks under the target's test secret and replay them, exactly once."""
     from .replay.command import replay_command
 
+    if not dry_run:
+        _writable_dir(report_dir, "--report-dir")  # before anything is sent
+
     code = replay_command(
         files=files,
         target=target,
@@ -311,7 +495,10 @@ def replay(
     raise typer.Exit(code)
 
 
-@app.command()
+@app.command(
+    epilog="Example: payharness record --listen 127.0.0.1:8765 "
+    "--forward-to http://127.0.0.1:8000/v1/payments/webhook/stripe --out deliveries.jsonl"
+)
 def record(
     listen: str = typer.Option("127.0.0.1:8765", help="HOST:PORT to receive webhooks on."),
     forward_to: str = typer.Option(..., help="Where each webhook is forwarded, unchanged."),
@@ -323,12 +510,14 @@ def record(
     """Record inbound webhooks byte for byte and forward them (e.g. behind `stripe listen`)."""
     from .replay.command import record_command
 
+    _writable_file(out, "--out")
+
     raise typer.Exit(
         record_command(listen=listen, forward_to=forward_to, out=out, mask_headers=mask_header)
     )
 
 
-@app.command()
+@app.command(epilog="Example: payharness bench fakes webhooks --quick --report-dir reports")
 def bench(
     which: list[str] = typer.Argument(
         None, help="fakes, webhooks, gate, replay, memory (default: all)."
@@ -343,12 +532,15 @@ def bench(
     """Benchmark the fakes, the webhook path, the gate, the replayer and memory against limits and peers."""
     from .bench import bench_command
 
+    _writable_dir(report_dir or "reports", "--report-dir")
     raise typer.Exit(
         bench_command(which=which or [], quick=quick, report_dir=report_dir, env=dict(os.environ))
     )
 
 
-@app.command()
+@app.command(
+    epilog="Example: payharness trigger stripe invoice.paid   (after: set -a; . ./fakes.env; set +a)"
+)
 def trigger(
     rail: str = typer.Argument(None, help="stripe, xendit or cdp."),
     event_type: str = typer.Argument(None, help="The event to emit, e.g. invoice.paid."),
@@ -365,7 +557,7 @@ def trigger(
     )
 
 
-@app.command()
+@app.command(epilog="Example: payharness resend evt_1Nq...   (an id `payharness trigger` printed)")
 def resend(
     event_id: str = typer.Argument(..., help="An event id `payharness trigger` printed."),
     rail: str = typer.Option(
@@ -386,10 +578,58 @@ def resend(
     )
 
 
+def _plain_help() -> None:
+    """Help shows a word (or nothing, for a flag or an argument) where typer shows `<list[str]>`-style tags."""
+
+    def option_type(self: typer.core.TyperOption, ctx: Any) -> str | None:
+        if self.metavar is not None:
+            return self.metavar or None
+        return None if self.is_flag else (self.name or "value").upper()
+
+    typer.core.TyperOption.display_type_rich = option_type  # type: ignore[method-assign]
+    typer.core.TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore[method-assign]
+
+
+_plain_help()
+
+
+def _error_line(code: str, message: str) -> None:
+    console.print(
+        f"[red]error[/red] {escape(f'[{code}]')} {escape(redact_text(message))}", soft_wrap=True
+    )
+
+
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: every error a user can cause is one line and exit 2."""
+    command = typer.main.get_command(app)
     try:
-        app()
-    except HarnessError as exc:
-        console.print(f"[red]error[/red] {escape(f'[{exc.code}]')} {escape(redact_text(str(exc)))}")
+        result: Any = command.main(args=sys.argv[1:], prog_name="payharness", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help() if exc.ctx else "payharness --help")
         sys.exit(2)
+    except click.ClickException as exc:
+        where = getattr(getattr(exc, "ctx", None), "command_path", "payharness")
+        _error_line("usage", f"{exc.format_message()} (see `{where} --help`)")
+        sys.exit(2)
+    except typer.Abort:
+        sys.exit(130)
+    except (HarnessError, OSError) as exc:
+        if _DEBUG["on"]:
+            raise
+        if isinstance(exc, HarnessError):
+            _error_line(exc.code, str(exc))
+        else:
+            _error_line(errno.errorcode.get(exc.errno or 0, "os_error").lower(), os_error(exc))
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:
+        if _DEBUG["on"]:
+            raise
+        _error_line(
+            "internal_error",
+            f"{exc.__class__.__name__}: {exc} (a payharness bug: `payharness --debug ...` shows the "
+            "traceback to report)",
+        )
+        sys.exit(2)
+    sys.exit(result if isinstance(result, int) else 0)

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import secrets
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,12 +41,16 @@ __all__ = [
     "FakeServers",
     "Fakes",
     "Target",
+    "TargetNotPayments",
     "TargetNotRebuildable",
+    "credentials_from_env",
     "fake_env",
     "fakes_from_env",
+    "new_admin_secret",
     "reference_generated_openapi",
     "reference_target",
     "start_fakes",
+    "target_status",
     "url_target",
 ]
 
@@ -80,7 +86,31 @@ class FakeCredentials:
     cdp_webhook_secret: str = "cdp_whsec_payharness_test"
     # a fixed merchant address (any checksummed address works: the fake settles to whatever `payTo` says)
     cdp_pay_to: str = "0x1111111111111111111111111111111111111111"
-    admin_secret: str = "payharness-admin-secret"
+    #: one per run unless given (`payharness fakes` prints it as ADMIN_SECRET; the gate reads ADMIN_SECRET)
+    admin_secret: str = field(default_factory=lambda: new_admin_secret())
+
+
+def new_admin_secret() -> str:
+    """A fresh admin secret (what `payharness fakes` prints when ADMIN_SECRET is not set already)."""
+    return f"adm_{secrets.token_urlsafe(18)}"
+
+
+#: FakeCredentials field → the environment variable a service (and the harness) reads it from
+_CREDENTIAL_VARS = {
+    "stripe_api_key": "STRIPE_API_KEY",
+    "stripe_webhook_secret": "STRIPE_WEBHOOK_SECRET",
+    "xendit_api_key": "XENDIT_API_KEY",
+    "xendit_callback_token": "XENDIT_CALLBACK_TOKEN",
+    "cdp_webhook_secret": "CDP_WEBHOOK_SECRET",
+    "cdp_pay_to": "CDP_PAY_TO",
+    "admin_secret": "ADMIN_SECRET",
+}
+
+
+def credentials_from_env(env: Mapping[str, str]) -> FakeCredentials:
+    """The credentials a running service was started with, read from the same variables it reads."""
+    given = {name: env[var] for name, var in _CREDENTIAL_VARS.items() if env.get(var)}
+    return FakeCredentials(**given)
 
 
 class FakeHandle:
@@ -436,8 +466,9 @@ _FAKE_URL_VARS = {
 
 
 def fakes_from_env(env: Mapping[str, str]) -> Fakes:
-    """Handles to fakes a service was already started against (the URLs of `fake_env`'s variables)."""
-    fakes = Fakes()
+    """Handles to fakes a service was already started against (the URLs of `fake_env`'s variables), with
+    the credentials (ADMIN_SECRET included) the same environment gives."""
+    fakes = Fakes(credentials=credentials_from_env(env))
     for rail, var in _FAKE_URL_VARS.items():
         url = env.get(var)
         if url:
@@ -447,6 +478,45 @@ def fakes_from_env(env: Mapping[str, str]) -> Fakes:
     return fakes
 
 
+class TargetNotPayments(HarnessError):
+    """Something answers at the URL, but not as a payments service (HTML, another API, a proxy page)."""
+
+    code = "target_not_payments"
+
+
+def target_status(url: str, *, wait_seconds: float = 0.0) -> dict[str, Any]:
+    """`GET /v1/payments/status` of the service at `url`, waiting up to `wait_seconds` for it to listen.
+
+    `TargetUnreachable` when nothing answers in time; `TargetNotPayments` when what answers is not the
+    contract's status document (an HTML page, another service).
+    """
+    status_url = f"{url.rstrip('/')}/v1/payments/status"
+    deadline = time.monotonic() + max(wait_seconds, 0.0)
+    while True:
+        try:
+            response = httpx.get(status_url, timeout=10)
+            break
+        except httpx.TransportError as exc:
+            if time.monotonic() >= deadline:
+                waited = f" after waiting {wait_seconds:g} s" if wait_seconds > 0 else ""
+                raise TargetUnreachable(
+                    f"{url} does not answer{waited} ({exc.__class__.__name__}): start the service "
+                    "first, or give it longer with --wait-for-target SECONDS"
+                ) from exc
+            time.sleep(0.2)
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict) or not isinstance(body.get("live"), bool):
+        kind = response.headers.get("content-type", "no content type").split(";")[0]
+        raise TargetNotPayments(
+            f"{status_url} answered HTTP {response.status_code} ({kind}), not the payments "
+            "contract's status JSON: point --target at the payments service's base URL"
+        )
+    return dict(body)
+
+
 def url_target(url: str, *, fakes: Fakes | None = None, live: bool | None = None) -> Target:
     """A payments service already running at `url` (never rebuilt; its liveness is read from the service)."""
     parsed = httpx.URL(url)
@@ -454,11 +524,7 @@ def url_target(url: str, *, fakes: Fakes | None = None, live: bool | None = None
         raise InvalidArgument(f"--target must be an http(s) URL, got {url!r}")
     fakes = fakes if fakes is not None else Fakes()
     if live is None:
-        try:
-            status = httpx.get(f"{url.rstrip('/')}/v1/payments/status", timeout=10)
-            live = bool(status.json().get("live")) if status.status_code == 200 else False
-        except (httpx.HTTPError, ValueError) as exc:
-            raise TargetUnreachable(f"{url} does not answer /v1/payments/status: {exc}") from exc
+        live = bool(target_status(url)["live"])
     return Target(
         name=url,
         base_url=url,

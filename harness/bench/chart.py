@@ -29,7 +29,10 @@ def render_chart(results: Sequence[BenchResult], path: Path, *, title: str) -> P
         from matplotlib.figure import Figure as MplFigure
         from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
     except ImportError as exc:
-        raise Unavailable(f"matplotlib is not installed ({exc}); no chart drawn") from exc
+        raise Unavailable(
+            "matplotlib is not installed, so no chart was drawn "
+            "(`pip install 'payharness[bench]'` adds it)"
+        ) from exc
     rows: list[tuple[str, float, str, float | None]] = []
     missing: list[str] = []
     for result in results:

@@ -5,8 +5,11 @@ in-process reference keep no state between two gates), with the payharness plugi
 progress line per test on the console. Afterwards `reports/<timestamp>-gate/` holds `junit.xml`,
 `summary.md` and a self-contained `report.html` (plus `pytest-output.txt`, pytest's own console text).
 
-Exit codes: 0 every test passed; 1 a test failed (the target is wrong); 2 the gate could not run (bad
-arguments, unreachable target, a suite erroring in set-up, a crashed pytest, no test collected).
+Exit codes: 0 every selected test ran and passed; 1 a test failed (the target is wrong, or is not live /
+dormant as `--expect` said); 2 the gate could not run (bad arguments, unreachable target, a suite erroring in
+set-up, a crashed pytest, no test collected); 3 incomplete: some selected tests did not run (each with its
+reason; `--allow-skips` turns that into 0). Tests the target's profile rules out (a live-only check on a
+dormant service) are *not applicable*: listed with the reason, not counted against the gate.
 """
 
 from __future__ import annotations
@@ -19,19 +22,28 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import IO, TextIO
 
-import httpx
-
-from harness.errors import HarnessError, InvalidArgument, TargetUnreachable
+from harness.errors import HarnessError, InvalidArgument
 from harness.redaction import redact_file, redact_text, redact_url
-from harness.report import GateResult, RunInfo, parse_junit, render_html, render_markdown
+from harness.report import (
+    GateResult,
+    RunInfo,
+    Verdict,
+    annotate_junit,
+    judge,
+    parse_junit,
+    render_html,
+    render_markdown,
+    write_could_not_run_junit,
+)
 from harness.suites import SUITES, suite_module
-from harness.target import Fakes, FakeServers, fake_env, fakes_from_env, start_fakes
+from harness.target import Fakes, FakeServers, fake_env, fakes_from_env, start_fakes, target_status
 
 __all__ = ["gate_command"]
 
@@ -47,6 +59,12 @@ def _plugin_installed() -> bool:
     )
 
 
+class ReportDirUnwritable(HarnessError):
+    """The report folder cannot be created or written."""
+
+    code = "report_dir_unwritable"
+
+
 def _run_dir(report_dir: Path, now: float) -> Path:
     stamp = datetime.fromtimestamp(now, tz=UTC).strftime("%Y%m%dT%H%M%SZ")
     candidate = report_dir / f"{stamp}-gate"
@@ -54,7 +72,15 @@ def _run_dir(report_dir: Path, now: float) -> Path:
     while candidate.exists():  # two gates in one second keep both reports
         suffix += 1
         candidate = report_dir / f"{stamp}-gate-{suffix}"
-    candidate.mkdir(parents=True)
+    try:
+        candidate.mkdir(parents=True)
+        (candidate / ".write-check").touch()
+        (candidate / ".write-check").unlink()
+    except OSError as exc:
+        raise ReportDirUnwritable(
+            f"cannot write reports under {report_dir} ({exc.strerror or exc}): "
+            "pass --report-dir with a folder you can write"
+        ) from None
     return candidate
 
 
@@ -74,7 +100,7 @@ def _fakes_for_url_target(env: Mapping[str, str], out: TextIO) -> tuple[Fakes, F
     missing = tuple(rail for rail in ("stripe", "cdp", "xendit") if rail not in known.handles)
     if not missing:
         return known, None
-    servers = start_fakes(rails=missing)
+    servers = start_fakes(rails=missing, credentials=known.credentials)
     known.handles.update(servers.fakes.handles)
     known.missing = dict(servers.fakes.missing)
     lines = [f"{k}={v}" for k, v in sorted(fake_env(servers.fakes).items())]
@@ -85,13 +111,6 @@ def _fakes_for_url_target(env: Mapping[str, str], out: TextIO) -> tuple[Fakes, F
         + "".join(f"    {line}\n" for line in lines)
     )
     return known, servers
-
-
-def _check_reachable(url: str) -> None:
-    try:
-        httpx.get(f"{url.rstrip('/')}/openapi.json", timeout=10)
-    except httpx.HTTPError as exc:
-        raise TargetUnreachable(f"{url} does not answer: {exc}") from exc
 
 
 def _pump(stream: IO[str], out: TextIO) -> None:
@@ -129,8 +148,12 @@ def gate_command(
     env: Mapping[str, str],
     out: TextIO | None = None,
     now: Callable[[], float] = time.time,
+    wait_seconds: float = 0.0,
+    expect: str | None = None,
+    allow_skips: bool = False,
 ) -> int:
-    """Run the gate and write its reports; the exit code (0 passed, 1 failed, 2 could not run)."""
+    """Run the gate and write its reports; the exit code (0 passed, 1 failed, 2 could not run,
+    3 incomplete)."""
     out = out if out is not None else sys.stdout
     selected = tuple(suites) or tuple(SUITES)
     try:
@@ -141,10 +164,20 @@ def gate_command(
         raise InvalidArgument("--examples must be at least 1")
     if workers < 1:
         raise InvalidArgument("--workers must be at least 1")
+    if wait_seconds < 0:
+        raise InvalidArgument("--wait-for-target must be 0 or more seconds")
+    if expect not in (None, "live", "dormant"):
+        raise InvalidArgument(f"--expect is live or dormant, not {expect!r}")
+    if expect == "dormant" and not target:
+        raise InvalidArgument(
+            "--expect dormant needs --target: the in-process reference is live (its dormant checks "
+            "rebuild it dormant in every gate)"
+        )
     seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
     started = now()
     # absolute: pytest runs in a scratch folder, and junit.xml must land in the user's report folder
     run_dir = _run_dir(Path(report_dir).resolve(), started)
+    junit = run_dir / "junit.xml"
     notes: list[str] = []
     if not target:
         notes.append(
@@ -158,48 +191,82 @@ def gate_command(
         argv += ["-p", _PLUGIN]
     # an empty ini: the user's own pytest configuration (addopts, plugins) must not change the gate
     argv += ["-c", os.devnull, "-p", "no:cacheprovider", "-p", "no:benchmark"]
-    argv += ["--junitxml", str(run_dir / "junit.xml"), "-o", "junit_suite_name=payharness-gate"]
+    argv += ["--junitxml", str(junit), "-o", "junit_suite_name=payharness-gate"]
     argv += ["--payments-seed", str(seed), "--payments-examples", str(examples), "-rN"]
     if workers > 1:
         argv += ["-n", str(workers)]
+    child_env = dict(env)
+    liveness = "live: the in-process reference" if not target else ""
+    code: int | None = None
+    could_not_run: str | None = None
+    mismatch: str | None = None
     try:
         if target:
-            _check_reachable(target)
+            if wait_seconds > 0:
+                out.write(f"payharness gate: waiting up to {wait_seconds:g} s for {target}\n")
+                out.flush()
+            live = bool(target_status(target, wait_seconds=wait_seconds)["live"])
+            said = "live" if live else "dormant"
+            liveness = f"{said}, per its /v1/payments/status"
+            if expect and expect != said:
+                mismatch = (
+                    f"{target} is {said} (its /v1/payments/status says live: {str(live).lower()}), "
+                    f"but --expect {expect} was given"
+                )
             fakes, servers = _fakes_for_url_target(env, out)
             argv += ["--payments-target", target]
             for rail, handle in sorted(fakes.handles.items()):
                 argv += ["--payments-fake", f"{rail}={handle.base_url}"]
             notes += [f"no {rail} fake: {why}" for rail, why in sorted(fakes.missing.items())]
+            child_env["ADMIN_SECRET"] = fakes.credentials.admin_secret
+            if not env.get("ADMIN_SECRET"):
+                notes.append(
+                    "ADMIN_SECRET is not set in the gate's environment: the checks that fund a wallet "
+                    "through /admin/balance-adjust cannot authenticate (set it to the value the service "
+                    "was started with; `payharness fakes` prints one)"
+                )
         out.write(
             f"payharness gate: target={redact_url(target) if target else 'in-process reference'} "
-            f"suites={','.join(selected)} "
-            f"seed={seed} examples={examples} workers={workers}\n"
+            f"[{liveness}] "
+            f"suites={','.join(selected)} seed={seed} examples={examples} workers={workers}\n"
         )
         out.flush()
-        # a scratch working folder: tools that drop caches in the cwd (hypothesis) leave the reports clean
-        with tempfile.TemporaryDirectory(prefix="payharness-gate-") as scratch:
-            argv += ["--rootdir", scratch]
-            code = _run_pytest(argv, env, Path(scratch), run_dir / "pytest-output.txt", out)
-        for written in ("junit.xml", "pytest-output.txt"):  # pytest wrote them: no credential stays
-            redact_file(run_dir / written)
+        if mismatch is None:
+            # a scratch working folder: tools that drop caches in the cwd (hypothesis) leave reports clean
+            with tempfile.TemporaryDirectory(prefix="payharness-gate-") as scratch:
+                argv += ["--rootdir", scratch]
+                code = _run_pytest(
+                    argv, child_env, Path(scratch), run_dir / "pytest-output.txt", out
+                )
+            for written in (
+                "junit.xml",
+                "pytest-output.txt",
+            ):  # pytest wrote them: no credential stays
+                redact_file(run_dir / written)
     except HarnessError as exc:
         out.write(redact_text(f"payharness gate: could not run [{exc.code}] {exc}\n"))
-        code = 2
-        notes.append(f"could not run [{exc.code}]: {exc}")
+        could_not_run = f"[{exc.code}] {exc}"
     finally:
         if servers is not None:
             servers.stop()
-    result = _read_result(run_dir, notes)
-    # a failed test means the target is wrong (1); an error alone means a suite could not run (2)
-    if code == 0 and result.passed:
-        exit_code = 0
-    elif code == 1 and result.count("failed"):
-        exit_code = 1
+    result = _read_result(run_dir, notes) if code is not None else GateResult(suites=())
+    if mismatch is not None:
+        verdict = Verdict(word="FAILED", line=f"FAILED: {mismatch}", exit_code=1)
+        write_could_not_run_junit(
+            junit, mismatch, case=f"the target is {expect}", verdict=verdict.line
+        )
     else:
-        exit_code = 2
+        verdict = judge(
+            result, pytest_code=code, could_not_run=could_not_run, allow_skips=allow_skips
+        )
+        if code is None or not junit.exists():
+            write_could_not_run_junit(junit, verdict.line.removeprefix("COULD NOT RUN: "))
+        else:
+            annotate_junit(junit, result, verdict)
+    redact_file(junit)  # the could-not-run reason may quote the target URL
     if code == 5:
         notes.append("pytest collected no test")
-    elif code not in (0, 1):
+    elif code not in (None, 0, 1):
         notes.append(f"pytest exited with {code}; see pytest-output.txt")
     run = RunInfo(
         target=target or "in-process reference (SQLite, in-process fakes)",
@@ -210,19 +277,33 @@ def gate_command(
         command=_replay_command(target, selected, seed, examples),
         started_at=datetime.fromtimestamp(started, tz=UTC).isoformat(timespec="seconds"),
         wall_seconds=now() - started,
-        exit_code=exit_code,
+        exit_code=verdict.exit_code,
+        verdict=verdict.word,
+        verdict_line=verdict.line,
+        liveness=liveness,
         notes=tuple(notes),
     )
     (run_dir / "summary.md").write_text(render_markdown(result, run), encoding="utf-8")
     (run_dir / "report.html").write_text(render_html(result, run), encoding="utf-8")
+    _print_outcome(result, run, run_dir, out)
+    return verdict.exit_code
+
+
+def _print_outcome(result: GateResult, run: RunInfo, run_dir: Path, out: TextIO) -> None:
+    """Per suite `passed / not run / failed`, the reasons tests did not run, the verdict, the reports."""
+    width = max((len(s.name) for s in result.suites), default=0)
+    for suite in result.suites:
+        out.write(f"payharness gate: {suite.name:<{width}}  {suite.counts()}\n")
+    for outcome, label in (("not_run", "not run"), ("not_applicable", "not applicable")):
+        reasons = Counter(t.message for t in result.tests if t.outcome == outcome)
+        for reason, count in reasons.most_common():
+            out.write(f"payharness gate: {count} {label}: {reason}\n")
+    files = [p.name for p in sorted(run_dir.iterdir()) if p.is_file()]
     out.write(
-        f"payharness gate: {run.verdict}: {result.count('passed')} passed, "
-        f"{result.count('failed')} failed, {result.count('error')} errors; "
-        f"generated cases: {result.properties.get('generated_cases', 'n/a')}; "
-        f"{run.wall_seconds:.1f} s\n"
-        f"payharness gate: reports in {run_dir} (junit.xml, summary.md, report.html)\n"
+        f"payharness gate: {redact_text(run.verdict_line)}; tests: {result.counts()}; generated cases: "
+        f"{result.properties.get('generated_cases', 'n/a')}; {run.wall_seconds:.1f} s\n"
+        f"payharness gate: reports in {run_dir} ({', '.join(files)})\n"
     )
-    return exit_code
 
 
 def _read_result(run_dir: Path, notes: list[str]) -> GateResult:

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from .html import render_html
-from .junit import GateResult, JUnitUnreadable, SuiteResult, TestResult, parse_junit
+from .junit import NOT_APPLICABLE, GateResult, JUnitUnreadable, SuiteResult, TestResult, parse_junit
 from .markdown import render_markdown
 from .run import RunInfo
+from .verdict import Verdict, annotate_junit, judge, write_could_not_run_junit
 
 __all__ = [
+    "NOT_APPLICABLE",
     "GateResult",
     "JUnitUnreadable",
     "RunInfo",
     "SuiteResult",
     "TestResult",
+    "Verdict",
+    "annotate_junit",
+    "judge",
     "parse_junit",
     "render_html",
     "render_markdown",
+    "write_could_not_run_junit",
 ]

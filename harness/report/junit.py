@@ -14,9 +14,24 @@ from typing import Literal
 
 from harness.errors import HarnessError
 
-__all__ = ["GateResult", "JUnitUnreadable", "Outcome", "SuiteResult", "TestResult", "parse_junit"]
+__all__ = [
+    "NOT_APPLICABLE",
+    "OUTCOMES",
+    "GateResult",
+    "JUnitUnreadable",
+    "Outcome",
+    "SuiteResult",
+    "TestResult",
+    "parse_junit",
+]
 
-Outcome = Literal["passed", "failed", "error", "skipped"]
+#: The verdict model of one test. `not_run` is a selected test that did not run (a pytest skip: the reason
+#: says why) and keeps a gate from PASSED; `not_applicable` is a test the target's own profile rules out
+#: (a live-only check on a dormant service), shown with its reason and not counted against the gate.
+Outcome = Literal["passed", "failed", "error", "not_run", "not_applicable"]
+OUTCOMES: tuple[Outcome, ...] = ("passed", "not_run", "failed", "error", "not_applicable")
+#: How a suite marks a skip as "not applicable" (`harness.suites._support.not_applicable` adds it).
+NOT_APPLICABLE = "not applicable: "
 
 
 class JUnitUnreadable(HarnessError, ValueError):
@@ -54,8 +69,32 @@ class SuiteResult:
 
     @property
     def passed(self) -> bool:
-        """No failure and no error (skips are shown, not hidden, but do not fail the gate)."""
-        return all(t.outcome in ("passed", "skipped") for t in self.tests)
+        """No failure and no error (tests not run are counted separately: see :attr:`complete`)."""
+        return not (self.count("failed") or self.count("error"))
+
+    @property
+    def complete(self) -> bool:
+        """Every selected test ran (or was not applicable to this target)."""
+        return not self.count("not_run")
+
+    def counts(self) -> str:
+        """``8 passed / 0 not run / 0 failed`` (plus errors and not applicable when there are any)."""
+        text = (
+            f"{self.count('passed')} passed / {self.count('not_run')} not run / "
+            f"{self.count('failed')} failed"
+        )
+        if self.count("error"):
+            text += f" / {self.count('error')} errors"
+        if self.count("not_applicable"):
+            text += f" / {self.count('not_applicable')} not applicable"
+        return text
+
+    @property
+    def state(self) -> str:
+        """`passed`, `incomplete` or `FAILED`, for the suite's heading."""
+        if not self.passed:
+            return "FAILED"
+        return "passed" if self.complete else "incomplete"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,6 +114,15 @@ class GateResult:
         """True when at least one test ran and none failed or errored."""
         return bool(self.tests) and all(s.passed for s in self.suites)
 
+    @property
+    def not_run(self) -> tuple[TestResult, ...]:
+        """The selected tests that did not run, each with its reason."""
+        return tuple(t for t in self.tests if t.outcome == "not_run")
+
+    def counts(self) -> str:
+        """The run's counts, in the same words as each suite's."""
+        return SuiteResult(name="all", tests=self.tests).counts()
+
     def count(self, outcome: Outcome) -> int:
         """How many tests of the run ended with `outcome`."""
         return sum(s.count(outcome) for s in self.suites)
@@ -88,11 +136,30 @@ def _suite_name(classname: str, properties: dict[str, str]) -> str:
     return last.removeprefix("test_")
 
 
+def _without_traceback(details: str) -> str:
+    """A pytest traceback reduced to what the assertion said (its ``E`` lines) and where, if it has any."""
+    said = [line[4:] for line in details.splitlines() if line.startswith("E   ")]
+    if not said:
+        return details
+    where = [
+        line for line in details.splitlines() if line.rstrip().endswith("Error") and ":" in line
+    ]
+    text = "\n".join(said).strip()
+    for prefix in ("AssertionError: ", "harness.suites.failures."):
+        text = text.removeprefix(prefix)
+    return text + (f"\n(at {where[-1].strip()})" if where else "")
+
+
 def _readable(details: str) -> str:
-    """Schemathesis failures arrive as exception-group tracebacks; keep its own report, unindented."""
+    """What a person needs from a failure, not the harness's internals.
+
+    A suite failure arrives as its own four parts (observed / expected / reproduce / seed: the plugin
+    reports it without a traceback); a schemathesis failure as an exception-group traceback, of which its
+    own report is kept, unindented; any other assertion as its ``E`` lines. The full text stays in junit.xml.
+    """
     start = details.find("Schemathesis found")
     if start < 0:
-        return details
+        return _without_traceback(details)
     lines = []
     for line in details[start:].splitlines():
         text = line.lstrip()
@@ -114,7 +181,7 @@ def _testcase(case: ET.Element, inherited: dict[str, dict[str, str]]) -> TestRes
         properties = inherited.get(name.split("[", 1)[0], {})
     outcome: Outcome = "passed"
     message = details = ""
-    for tag, kind in (("failure", "failed"), ("error", "error"), ("skipped", "skipped")):
+    for tag, kind in (("failure", "failed"), ("error", "error"), ("skipped", "not_run")):
         node = case.find(tag)
         if node is not None:
             outcome = kind  # type: ignore[assignment]
@@ -123,6 +190,11 @@ def _testcase(case: ET.Element, inherited: dict[str, dict[str, str]]) -> TestRes
             kinds = [ln[2:] for ln in details.splitlines() if ln.startswith("- ")]
             if details.startswith("Schemathesis found") and kinds:
                 message = "; ".join(kinds)  # "ST201 Schema-violating request accepted; ..."
+            if kind == "not_run":
+                message = message.removeprefix("Skipped: ")
+                details = ""
+                if message.startswith(NOT_APPLICABLE):
+                    outcome, message = "not_applicable", message.removeprefix(NOT_APPLICABLE)
             break
     return TestResult(
         suite=_suite_name(case.get("classname", ""), properties),

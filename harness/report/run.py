@@ -20,10 +20,16 @@ class RunInfo:
     started_at: str
     wall_seconds: float
     exit_code: int
+    #: PASSED, INCOMPLETE, FAILED or COULD NOT RUN (see `harness.report.verdict`; default: from exit_code)
+    verdict: str = ""
+    #: the verdict with its reason: ``INCOMPLETE: 3 not run (--allow-skips accepts that)``
+    verdict_line: str = ""
+    #: what the target says of itself: ``live`` or ``dormant`` (per /v1/payments/status), and what was expected
+    liveness: str = ""
     notes: tuple[str, ...] = ()
     target_env: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def verdict(self) -> str:
-        """PASSED, FAILED or COULD NOT RUN, from the gate's exit code."""
-        return {0: "PASSED", 1: "FAILED"}.get(self.exit_code, "COULD NOT RUN")
+    def __post_init__(self) -> None:
+        if not self.verdict:
+            word = {0: "PASSED", 1: "FAILED", 3: "INCOMPLETE"}.get(self.exit_code, "COULD NOT RUN")
+            object.__setattr__(self, "verdict", word)

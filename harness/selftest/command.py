@@ -119,7 +119,8 @@ def selftest_command(
         workers = min(2, os.cpu_count() or 1) if util.find_spec("xdist") else 1
     seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
     started = now()
-    run_dir = _run_dir(Path(report_dir), started)
+    # absolute: pytest runs in a scratch folder and writes the results file by this path
+    run_dir = _run_dir(Path(report_dir).resolve(), started)
     results = run_dir / "selftest-results.jsonl"
     results.touch()
     out.write(

@@ -4,9 +4,10 @@
 *trail*), so a failure can list the exact requests that led to it; :meth:`Api.fail` raises a
 :class:`~harness.suites.failures.SuiteFailure` with that trail, the event ids involved and the run's seed.
 
-Capability guards (:func:`require_live`, :meth:`Api.set_balance`) skip only what a target genuinely cannot be
-asked to do, and the skip reason says which and why (a dormant URL target cannot take payments; a target
-without the harness's admin secret cannot be funded directly).
+Capability guards say what a check cannot do with this target, and why. :func:`not_applicable` marks a
+check the target's own profile rules out (a live-only check on a dormant service): reported as *not
+applicable*, not against the gate. A plain skip (:meth:`Api.set_balance` when the target refuses the admin
+secret) is a check that *did not run*: the gate says INCOMPLETE until it does.
 
 The suites are black-box: everything here goes through HTTP (the target's API, the fakes' APIs and their
 ``/_fake/`` controls); nothing imports the reference service.
@@ -26,6 +27,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from harness.report import NOT_APPLICABLE
 from harness.suites.failures import SuiteFailure
 from harness.target import Target
 
@@ -33,6 +35,7 @@ __all__ = [
     "SETTLE_OUTCOMES",
     "Api",
     "error_code",
+    "not_applicable",
     "require_live",
     "settle_delta",
     "unique",
@@ -64,12 +67,17 @@ def unique(prefix: str) -> str:
     return f"{prefix}_{time.time_ns():x}{id(object()) & 0xFFFF:04x}"
 
 
+def not_applicable(reason: str) -> NoReturn:
+    """End this test as *not applicable* to the target (its profile rules the check out), saying why."""
+    pytest.skip(f"{NOT_APPLICABLE}{reason}")
+
+
 def require_live(target: Target) -> None:
-    """Skip when the target is dormant: it cannot be asked to take payments, and saying so is the answer."""
+    """A dormant target cannot be asked to take payments: the check is not applicable to it."""
     if not target.capabilities.live:
-        pytest.skip(
+        not_applicable(
             f"{target.name} is dormant (/v1/payments/status says live: false): this check needs a live "
-            "target; the inertness suite covers a dormant one"
+            "target; the inertness suite's dormant checks cover a dormant one"
         )
 
 
@@ -292,7 +300,8 @@ class Api:
         return list(body["invoices"])
 
     def admin_headers(self) -> dict[str, str]:
-        """The admin header with the secret the harness hands to targets (`payharness fakes` prints it)."""
+        """The admin header with the harness's admin secret (ADMIN_SECRET in its environment or env file,
+        as `payharness fakes` prints it; one per run for the in-process reference)."""
         return {"X-Admin-Secret": self.target.fakes.credentials.admin_secret}
 
     def set_balance(self, account_id: str, balance_micros: int) -> None:
@@ -310,8 +319,9 @@ class Api:
         )
         if response.status_code in (401, 403):
             pytest.skip(
-                f"{self.target.name} refuses the harness's admin secret, so wallets cannot be funded for "
-                "this check: start the target with ADMIN_SECRET as `payharness fakes` prints it"
+                f"{self.target.name} refuses the admin secret the harness sends (X-Admin-Secret), so "
+                "wallets cannot be funded for this check: start the service and the gate with the same "
+                "ADMIN_SECRET (`payharness fakes` prints one; `set -a; . ./fakes.env` gives it to both)"
             )
         self._ok(response, "fund the wallet through the admin balance adjustment")
 

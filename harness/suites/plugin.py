@@ -5,8 +5,11 @@ gate when the entry point is not installed). Options:
 
 * ``--payments-target URL``: the payments service under test; without it, the in-process reference service
   on SQLite, wired to in-process fakes on loopback ports.
-* ``--payments-fake RAIL=URL`` (repeatable): the fakes a URL target was started against (their ``/_fake/``
-  control API gives the suites journals, faults and delivery controls).
+* ``--payments-env-file FILE``: the file `payharness fakes --env-file FILE` wrote (``export NAME=value``
+  lines): the fakes a URL target was started against (their ``/_fake/`` control API gives the suites
+  journals, faults and delivery controls) and the secrets it was given (``ADMIN_SECRET`` included). Without
+  it, the same variables are read from the environment (after ``set -a; . ./fakes.env; set +a``).
+* ``--payments-fake RAIL=URL`` (repeatable): one fake's URL, overriding the env file and environment.
 * ``--payments-examples N``: generated examples per API operation in the schemathesis stage.
 * ``--payments-seed S``: the generation seed; printed in the header and in every reproduce line, so a failure
   can be replayed exactly. Without it a seed is drawn once and shared with every xdist worker.
@@ -14,15 +17,18 @@ gate when the entry point is not installed). Options:
 
 from __future__ import annotations
 
+import os
 import random
 import shlex
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
 from harness.redaction import redact_url
-from harness.target import FakeHandle, Fakes, Target, reference_target, url_target
+from harness.suites.failures import SuiteFailure
+from harness.target import FakeHandle, Target, fakes_from_env, reference_target, url_target
 
 __all__ = ["DEFAULT_EXAMPLES", "PaymentsOptions", "payments_options", "target"]
 
@@ -40,6 +46,9 @@ class PaymentsOptions:
     examples: int
     seed: int
     fakes: dict[str, str] = field(default_factory=dict)
+    #: the service's settings for the fakes: the env file's lines, else this process's environment
+    fakes_env: dict[str, str] = field(default_factory=dict)
+    env_file: str | None = None
     #: the plugin came in through its entry point, so a replay line must not add `-p` (double registration)
     entry_point: bool = False
 
@@ -64,6 +73,8 @@ class PaymentsOptions:
         parts += ["--payments-seed", str(self.seed), "--payments-examples", str(self.examples)]
         if self.target_url:
             parts += ["--payments-target", redact_url(self.target_url)]
+        if self.env_file:
+            parts += ["--payments-env-file", self.env_file]
         for rail, url in sorted(self.fakes.items()):
             parts += ["--payments-fake", f"{rail}={url}"]
         return shlex.join(parts)
@@ -73,6 +84,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     """Register the payharness options."""
     group = parser.getgroup("payharness", "payharness payments suites")
     group.addoption("--payments-target", default=None, metavar="URL", help="payments service URL")
+    group.addoption(
+        "--payments-env-file",
+        default=None,
+        metavar="FILE",
+        help="the fakes' settings as `payharness fakes --env-file FILE` wrote them (default: the environment)",
+    )
     group.addoption(
         "--payments-fake",
         action="append",
@@ -100,6 +117,26 @@ def _parse_fakes(values: list[str]) -> dict[str, str]:
     return fakes
 
 
+def read_env_file(path: str) -> dict[str, str]:
+    """``NAME=value`` lines (``export`` and quotes allowed, ``#`` comments skipped), as `payharness fakes`
+    writes them."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise pytest.UsageError(
+            f"--payments-env-file {path}: {exc.strerror or exc}; write it with "
+            "`payharness fakes --env-file FILE`"
+        ) from None
+    env: dict[str, str] = {}
+    for raw in text.splitlines():
+        line = raw.strip().removeprefix("export ").strip()
+        name, sep, value = line.partition("=")
+        if line.startswith("#") or not sep:
+            continue
+        env[name.strip()] = shlex.split(value)[0] if value.strip() else ""
+    return env
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Resolve the options once; a worker takes the controller's seed so all workers generate alike."""
     examples = int(config.getoption("--payments-examples"))
@@ -111,11 +148,14 @@ def pytest_configure(config: pytest.Config) -> None:
         seed = workerinput.get(_SEED_KEY)
     if seed is None:
         seed = random.SystemRandom().randrange(2**31)
+    env_file = config.getoption("--payments-env-file")
     config.stash[_OPTIONS] = PaymentsOptions(
         target_url=config.getoption("--payments-target"),
         examples=examples,
         seed=int(seed),
         fakes=_parse_fakes(list(config.getoption("--payments-fake"))),
+        fakes_env=read_env_file(env_file) if env_file else dict(os.environ),
+        env_file=env_file,
         entry_point=config.pluginmanager.has_plugin("payharness"),
     )
 
@@ -157,6 +197,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item.user_properties.append(("reproduce_pytest", options.pytest_command(module, test)))
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, None]:
+    """A suite failure reads as its own observed / expected / reproduce lines, not as a traceback of the
+    harness's internals (`--tb` still applies to every other error)."""
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()  # type: ignore[attr-defined]
+    excinfo = call.excinfo
+    if report.failed and excinfo is not None and isinstance(excinfo.value, SuiteFailure):
+        entry = excinfo.traceback[-1] if excinfo.traceback else None
+        where = f"\n(raised in {entry.path}:{entry.lineno + 1})" if entry is not None else ""
+        report.longrepr = f"{excinfo.value}{where}"
+
+
 @pytest.fixture(scope="session")
 def payments_options(pytestconfig: pytest.Config) -> PaymentsOptions:
     """The resolved payharness options (target URL, examples, seed, fakes)."""
@@ -169,9 +224,10 @@ def target(payments_options: PaymentsOptions) -> Iterator[Target]:
     if payments_options.target_url is None:
         built = reference_target()
     else:
-        fakes = Fakes(
-            handles={rail: FakeHandle(rail, url) for rail, url in payments_options.fakes.items()}
-        )
+        fakes = fakes_from_env(payments_options.fakes_env)
+        for rail, url in payments_options.fakes.items():
+            fakes.handles[rail] = FakeHandle(rail, url)
+            fakes.missing.pop(rail, None)
         built = url_target(payments_options.target_url, fakes=fakes)
     try:
         yield built

@@ -20,7 +20,14 @@ import pytest
 from harness.suites import _fixtures
 from harness.suites._processors import Processors, X402Payment
 from harness.suites._streams import stream_usage
-from harness.suites._support import Api, error_code, require_live, settle_delta, wait_until
+from harness.suites._support import (
+    Api,
+    error_code,
+    not_applicable,
+    require_live,
+    settle_delta,
+    wait_until,
+)
 from harness.suites.failures import SettleFailure
 from harness.suites.plugin import PaymentsOptions
 from harness.target import Target
@@ -267,7 +274,7 @@ def test_a_settle_past_its_timeout_still_serves_and_is_counted_unconfirmed(
     in-flight settle is not aborted (it completes at the facilitator)."""
     require_live(target)
     if not target.capabilities.rebuildable:
-        pytest.skip(
+        not_applicable(
             f"{target.name} cannot be rebuilt with a short settle timeout, and waiting out its real one "
             "(30 s by default) is not a gate check: run the gate on the embedded reference for this"
         )

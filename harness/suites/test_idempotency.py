@@ -33,7 +33,7 @@ from harness.suites._processors import (
     stripe_invoice_paid,
     stripe_subscription_deleted,
 )
-from harness.suites._support import Api, error_code, require_live, unique
+from harness.suites._support import Api, error_code, not_applicable, require_live, unique
 from harness.suites.failures import IdempotencyFailure
 from harness.suites.plugin import PaymentsOptions
 from harness.target import Target
@@ -435,7 +435,7 @@ def test_retries_after_a_processor_fault_reuse_one_idempotency_key(
     chosen = target
     if fault == "timeout":
         if impatient is None:
-            pytest.skip(
+            not_applicable(
                 f"{target.name} cannot be rebuilt with a short outbound timeout, and a processor "
                 "timeout longer than its real one is not a gate check"
             )
@@ -524,7 +524,10 @@ def test_reconcile_completes_and_finds_exactly_once_credits_in_agreement(
             headers=api.admin_headers(),
         )
         if response.status_code in (401, 403):
-            pytest.skip(f"{api.target.name} refuses the harness's admin secret for reconcile")
+            pytest.skip(
+                f"{api.target.name} refuses the admin secret the harness sends for reconcile: start "
+                "the service and the gate with the same ADMIN_SECRET (`payharness fakes` prints one)"
+            )
         body = api.expect(response, 200, IdempotencyFailure, f"reconcile {rail} answers a result")
         status = body.get("status")
         ours = [m for m in body.get("mismatches", []) if m.get("processor_ref") == txn["id"]]

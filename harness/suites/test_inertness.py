@@ -31,7 +31,7 @@ from harness.suites._processors import (
     xendit_cycle_succeeded,
 )
 from harness.suites._streams import stream_usage
-from harness.suites._support import Api, error_code, require_live, unique
+from harness.suites._support import Api, error_code, not_applicable, require_live, unique
 from harness.suites.failures import ErrorCodeFailure, InertnessFailure
 from harness.suites.plugin import PaymentsOptions
 from harness.target import RAILS, Target
@@ -59,9 +59,9 @@ def dormant(target: Target) -> Iterator[Target]:
         yield target
         return
     if not target.capabilities.rebuildable:
-        pytest.skip(
-            f"{target.name} is live and cannot be rebuilt dormant: restart it with PAYMENTS_LIVE unset and "
-            "run the gate against it for the dormant checks"
+        not_applicable(
+            f"{target.name} is live and cannot be rebuilt dormant: these dormant checks run when the gate "
+            "targets the service started with PAYMENTS_LIVE unset (`--expect dormant`)"
         )
     rebuilt = target.rebuild(payments_live=False)
     try:
@@ -311,9 +311,9 @@ def test_paid_usage_is_served_free_when_dormant(quiet: Api, processors: Processo
 def _rebuild_from_env(target: Target) -> Callable[[dict[str, str]], Target]:
     hook = getattr(target, "rebuild_from_env", None)
     if not target.capabilities.rebuildable or not callable(hook):
-        pytest.skip(
-            f"{target.name} cannot be rebuilt from an environment (no Target.rebuild_from_env), so the "
-            "spellings of PAYMENTS_LIVE cannot be tried: start the service with each spelling instead"
+        not_applicable(
+            f"{target.name} is a running service and cannot be rebuilt from an environment, so the "
+            "spellings of PAYMENTS_LIVE cannot be tried here: start it with each spelling instead"
         )
     rebuild: Callable[[dict[str, str]], Target] = hook
     return rebuild

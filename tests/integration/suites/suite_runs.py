@@ -78,6 +78,8 @@ def run_suites(
     """Run `suites` in a pytest subprocess (the payharness plugin, no user configuration)."""
     junit = workdir / "junit.xml"
     argv = [sys.executable, "-m", "pytest", "--pyargs", *(BEHAVIOUR_SUITES[s] for s in suites)]
+    if (workdir / "served.env").exists():
+        argv += ["--payments-env-file", str(workdir / "served.env")]
     argv += ["-c", os.devnull, "-p", "no:cacheprovider", "--rootdir", str(workdir), "-q"]
     argv += ["--junitxml", str(junit), "-o", "junit_family=xunit1"]
     argv += [
@@ -107,6 +109,8 @@ def served_reference(
             "PAYMENTS_LIVE": live_flag,
             "PAYHARNESS_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'served.sqlite3'}",
         }
+        # what `payharness fakes --env-file` would write: the suites read the admin secret from it
+        (workdir / "served.env").write_text("".join(f"{k}={v}\n" for k, v in env.items()))
         settings = dataclasses.replace(
             settings_from_env(env), outbound_timeout_seconds=5.0, outbound_backoff_seconds=0.01
         )

@@ -86,7 +86,7 @@ def test_the_markdown_summary_gives_verdict_counts_failure_and_replay(junit: Pat
     text = render_markdown(parse_junit(junit), _run())
     assert text.startswith("# payharness gate: FAILED")
     assert "- generated cases (schemathesis): 321" in text
-    assert "2 passed, 1 failed, 0 errors, 0 skipped" in text
+    assert "- tests: 2 passed / 0 not run / 1 failed" in text
     assert "### contract :: test_op[POST /v1/charges] (failed)" in text
     assert "a 402 answer is not in the error shape" in text
     assert "pytest --pyargs harness.suites.test_contract -k test_op" in text
