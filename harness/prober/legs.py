@@ -125,7 +125,7 @@ async def _reach(ctx: LegContext, template: RequestTemplate) -> LegOutcome:
     problem = shape_problem(answer, template.fields)
     if verdict.result == "pass" and problem is not None:
         return LegOutcome(result="fail", reason=problem, http_status=answer.status)
-    if verdict.result == "pass" and template.fields:
+    if verdict.result == "pass" and template.fields and 200 <= (answer.status or 0) < 300:
         shown = ", ".join(template.fields)
         return LegOutcome(
             result="pass", reason=f"{answer.brief()} with {shown}", http_status=answer.status

@@ -112,7 +112,8 @@ class FakeTarget:
             if account not in self.tiers:
                 return error(404, "account_not_found")
             return httpx.Response(
-                200, json={"account_id": account, "plan_tier": self.tiers[account]}
+                200,
+                json={"account_id": account, "plan_tier": self.tiers[account], "invoices": []},
             )
         if method == "POST" and path == "/v1/payments/webhook/stripe":
             return self._webhook(request)
