@@ -36,6 +36,8 @@ class RunAccount:
     outage: bool = False
     #: the mint was refused for our credentials, or the token is unset: the verdict is `misconfigured`
     misconfigured: bool = False
+    #: the mint got no answer at all (the outage is the target being down, not a 5xx)
+    down: bool = False
 
     def unavailable(self) -> LegOutcome:
         """The verdict of a leg that needed this (missing) account."""
@@ -43,7 +45,7 @@ class RunAccount:
         if self.misconfigured:
             return LegOutcome(result="misconfigured", reason=reason)
         if self.outage:
-            return LegOutcome(result="fail", reason=f"target down: {reason}")
+            return LegOutcome(result="fail", reason=f"target down: {reason}" if self.down else reason)
         return LegOutcome(result="degraded", reason=reason)
 
 
@@ -104,6 +106,7 @@ async def prepare_run_account(ctx: LegContext) -> RunAccount | None:
             account_id=None,
             problem=f"got no answer within {HTTP_TIMEOUT_CAP_SECONDS:g}s",
             outage=True,
+            down=True,
         )
     except Exception as exc:  # the panic boundary of the set-up step
         return RunAccount(
@@ -120,4 +123,5 @@ async def prepare_run_account(ctx: LegContext) -> RunAccount | None:
         problem=f"failed: {minted.failure()}{fix}",
         outage=status is None or status >= 500,
         misconfigured=status in (401, 403),
+        down=status is None,
     )

@@ -64,12 +64,16 @@ SCENARIOS = [
         "a forged webhook accepted",
         legs={"webhook_security": "security"},
         fires={
-            "PaymentProbeWebhookForgeryAccepted": [{"leg": "webhook_security", "result": "security"}]
+            "PaymentProbeWebhookForgeryAccepted": [
+                {"leg": "webhook_security", "result": "security"}
+            ]
         },
     ),
     Scenario(
         "dormant service",
-        legs={k: "dormant" for k in ("checkout_reachable", "webhook_security", "upgrade_webhook_e2e")},
+        legs={
+            k: "dormant" for k in ("checkout_reachable", "webhook_security", "upgrade_webhook_e2e")
+        },
         service="dormant",
     ),
     Scenario(
@@ -93,7 +97,9 @@ SCENARIOS = [
 ]
 
 
-def series_for(instance: str, s: Scenario, minutes: int, stop_at: int | None = None) -> list[dict[str, str]]:
+def series_for(
+    instance: str, s: Scenario, minutes: int, stop_at: int | None = None
+) -> list[dict[str, str]]:
     """The exported series over `minutes`, optionally stopping (a dead daemon) after `stop_at`."""
 
     def values(v: float | str) -> str:
@@ -107,12 +113,18 @@ def series_for(instance: str, s: Scenario, minutes: int, stop_at: int | None = N
         kind = s.legs.get(leg, "pass")
         for k in OUTCOMES:
             labels = f'{{{base},leg="{leg}",result="{k}"}}'
-            out.append({"series": f"payment_probe_result{labels}", "values": values(int(k == kind))})
+            out.append(
+                {"series": f"payment_probe_result{labels}", "values": values(int(k == kind))}
+            )
     for state in ("live", "dormant", "half_switched_off"):
         labels = f'{{{base},state="{state}"}}'
-        out.append({"series": f"payment_probe_service{labels}", "values": values(int(state == s.service))})
+        out.append(
+            {"series": f"payment_probe_service{labels}", "values": values(int(state == s.service))}
+        )
     out.append({"series": f"payment_probe_cohort_leaked{{{base}}}", "values": values(s.leaked)})
-    stamp = "0+60x" + str(minutes if stop_at is None else stop_at)  # the time of each run, in seconds
+    stamp = "0+60x" + str(
+        minutes if stop_at is None else stop_at
+    )  # the time of each run, in seconds
     if stop_at is not None:
         stamp += f" _x{minutes - stop_at}"
     out.append({"series": f"payment_probe_last_run_timestamp_seconds{{{base}}}", "values": stamp})
@@ -140,7 +152,11 @@ def unit_test(s: Scenario, instance: str) -> dict[str, Any]:
                 "exp_alerts": [expected(by_name[name], labels) for labels in fired],
             }
         )
-    return {"interval": "1m", "input_series": series_for(instance, s, 12), "alert_rule_test": checks}
+    return {
+        "interval": "1m",
+        "input_series": series_for(instance, s, 12),
+        "alert_rule_test": checks,
+    }
 
 
 def dead_daemon_test() -> dict[str, Any]:

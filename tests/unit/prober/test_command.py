@@ -65,7 +65,9 @@ def test_degraded_legs_do_not_fail_the_run(tmp_path: Path) -> None:
     assert "3 degraded" in out and "service dormant" in out
 
 
-def test_a_missing_secret_is_misconfigured_and_exits_two_naming_the_variable(tmp_path: Path) -> None:
+def test_a_missing_secret_is_misconfigured_and_exits_two_naming_the_variable(
+    tmp_path: Path,
+) -> None:
     code, out, _ = run(FakeTarget(), tmp_path, env={})
     assert code == 2
     assert "upgrade_webhook_e2e  MISCONFIGURED" in out

@@ -45,7 +45,7 @@ async def test_the_run_mints_one_account_for_the_reachability_legs_and_reaps_it_
     target = FakeTarget()
     await make_prober(target).run_once()
     assert target.calls[0] == "POST /v1/accounts"
-    assert target.calls[-1] == "DELETE /v1/accounts/acct_unit1"
+    assert target.calls[-2:] == ["DELETE /v1/accounts/acct_unit1", "GET /v1/accounts/acct_unit1"]
     assert target.calls.count("POST /v1/accounts") == 2  # the run's account and the upgrade leg's
     assert target.tiers == {}  # both reaped
 
@@ -72,8 +72,9 @@ async def test_a_mint_that_finds_the_target_down_fails_the_reachability_legs() -
     for leg in ("checkout_reachable", "billing_state", "invoices_reachable"):
         assert results[leg].result == "fail"
         assert "no probe account" in results[leg].reason
-    # the upgrade leg's own mint failing is set-up drift, never an outage (PRIOR_ART.md §3)
-    assert results["upgrade_webhook_e2e"].result == "degraded"
+    # the upgrade leg's own mint answering 5xx is the same outage, not set-up drift
+    assert results["upgrade_webhook_e2e"].result == "fail"
+    assert results["upgrade_webhook_e2e"].reason == "cohort mint: 503 database_unavailable (5xx)"
 
 
 async def test_a_mint_refused_with_a_4xx_makes_the_reachability_legs_degraded() -> None:
