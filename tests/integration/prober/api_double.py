@@ -165,7 +165,12 @@ def api_double(shape: Shape, mode: str) -> FastAPI:
         if mode == "slow_checkout":
             await asyncio.sleep(SLOW_SECONDS)
         return JSONResponse(
-            {"ok": True, "id": "sub_double", "status": "pending", "short_url": "https://rzp.io/i/d"},
+            {
+                "ok": True,
+                "id": "sub_double",
+                "status": "pending",
+                "short_url": "https://rzp.io/i/d",
+            },
             status_code=201 if shape.name == "reference" else 200,
         )
 

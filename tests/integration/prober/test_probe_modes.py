@@ -54,7 +54,9 @@ RAZORPAY_ROWS = [
     Row("slow_checkout", (D, P, P, P, P), 0, says=(0, "over budget")),
     Row("checkout_500", (F, P, P, P, P), 1, says=(0, "500 internal_error")),
     Row("dormant", (Z, P, P, Z, Z), 0, "dormant", says=(3, "signature check was not reached")),
-    Row("half_switched_off", (P, P, P, F, F), 1, "half_switched_off", says=(4, "half switched off")),
+    Row(
+        "half_switched_off", (P, P, P, F, F), 1, "half_switched_off", says=(4, "half switched off")
+    ),
     Row("outage", (F, F, F, F, F), 1, says=(4, "target down")),
     Row("leaked_reap", (P, P, P, P, P), 1, warning="leaked: DELETE answered 204"),
     Row("no_tier_field", (P, F, P, P, P), 1, says=(1, "lacks `tier`")),
@@ -74,7 +76,9 @@ REFERENCE_ROWS = [
     Row("slow_checkout", (D, P, P, P, P), 0),
     Row("checkout_500", (F, P, P, P, P), 1),
     Row("dormant", (Z, P, P, Z, Z), 0, "dormant"),
-    Row("half_switched_off", (P, P, P, F, F), 1, "half_switched_off", says=(3, "half switched off")),
+    Row(
+        "half_switched_off", (P, P, P, F, F), 1, "half_switched_off", says=(3, "half switched off")
+    ),
     Row("outage", (F, F, F, F, F), 1, says=(0, "target down")),
     Row("leaked_reap", (P, P, P, P, P), 1, warning="still reads back 200"),
     # the upgrade leg reads the tier from the billing route too: it relies on the same field
