@@ -109,6 +109,9 @@ async def test_every_metric_on_the_dashboard_is_exposed_by_the_prober() -> None:
     assert referenced == {
         "probe_success",
         "payment_probe_outcome_total",
+        "payment_probe_result",
+        "payment_probe_service",
+        "payment_probe_cohort_leaked",
         "payment_probe_latency_seconds_bucket",
         "payment_probe_last_run_timestamp_seconds",
     }
