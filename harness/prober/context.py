@@ -45,7 +45,9 @@ class RunAccount:
         if self.misconfigured:
             return LegOutcome(result="misconfigured", reason=reason)
         if self.outage:
-            return LegOutcome(result="fail", reason=f"target down: {reason}" if self.down else reason)
+            return LegOutcome(
+                result="fail", reason=f"target down: {reason}" if self.down else reason
+            )
         return LegOutcome(result="degraded", reason=reason)
 
 
