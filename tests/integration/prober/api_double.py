@@ -96,8 +96,15 @@ REFERENCE = Shape(
 
 @dataclass(slots=True)
 class State:
+    """The double's mode (switchable between runs, so one server serves every mode) and accounts."""
+
+    mode: str = "correct"
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
-    applied: list[str] = field(default_factory=list)
+
+    def switch(self, mode: str) -> None:
+        assert mode in MODES, mode
+        self.mode = mode
+        self.accounts.clear()
 
 
 def _verified(shape: Shape, mode: str, raw: bytes, headers: Any) -> bool:
@@ -133,16 +140,15 @@ def _event_target(shape: Shape, event: dict[str, Any]) -> tuple[str | None, str 
     return meta.get("account_id"), meta.get("plan")
 
 
-def api_double(shape: Shape, mode: str) -> FastAPI:
-    """The double in `mode` (one of `MODES`); `app.state.double` holds its accounts."""
-    assert mode in MODES, mode
+def api_double(shape: Shape) -> FastAPI:
+    """The double; `app.state.double` holds its mode (one of `MODES`, `switch` it) and accounts."""
     app = FastAPI()
     state = State()
     app.state.double = state
     plans = {PLAN_ID: "pro"} if shape.name == "razorpay" else {"pro": "pro"}
 
     def denied(request: Request) -> JSONResponse | None:
-        if not shape.authed or mode == "auth_not_enforced":
+        if not shape.authed or state.mode == "auth_not_enforced":
             return None
         if request.headers.get("authorization") != f"Bearer {TOKEN}":
             return shape.error(401, "unauthorized")
@@ -158,11 +164,11 @@ def api_double(shape: Shape, mode: str) -> FastAPI:
     async def checkout(request: Request) -> Response:
         if (no := denied(request)) is not None:
             return no
-        if mode == "dormant":
+        if state.mode == "dormant":
             return shape.error(503, shape.dormant_code)
-        if mode == "checkout_500":
+        if state.mode == "checkout_500":
             return shape.error(500, "internal_error")
-        if mode == "slow_checkout":
+        if state.mode == "slow_checkout":
             await asyncio.sleep(SLOW_SECONDS)
         return JSONResponse(
             {
@@ -182,7 +188,7 @@ def api_double(shape: Shape, mode: str) -> FastAPI:
         if account is None:
             return shape.error(404, "account_not_found")
         body: dict[str, Any] = {"ok": True, "subscription_status": "none"}
-        if mode != "no_tier_field":
+        if state.mode != "no_tier_field":
             body[shape.tier_field] = account["plan_tier"]
         return JSONResponse(body)
 
@@ -214,17 +220,17 @@ def api_double(shape: Shape, mode: str) -> FastAPI:
         if request.method == "DELETE":
             if not state.accounts[account_id]["is_test_cohort"]:
                 return shape.error(409, "not_test_cohort")
-            if mode != "leaked_reap":
+            if state.mode != "leaked_reap":
                 del state.accounts[account_id]
             return Response(status_code=204)
         return JSONResponse(state.accounts[account_id])
 
     @app.post(shape.webhook)
     async def webhook(request: Request) -> Response:
-        if mode in ("dormant", "half_switched_off"):
+        if state.mode in ("dormant", "half_switched_off"):
             return shape.error(503, shape.dormant_code)
         raw = await request.body()
-        if not _verified(shape, mode, raw, request.headers):
+        if not _verified(shape, state.mode, raw, request.headers):
             code = "invalid_signature"
             if shape.name == "reference" and "stripe-signature" not in request.headers:
                 code = "missing_signature_header"
@@ -238,9 +244,10 @@ def api_double(shape: Shape, mode: str) -> FastAPI:
             tier = plans.get(plan_ref)
             if tier is None:
                 return shape.error(422, "unknown_plan")
-            if account_id in state.accounts and mode != "no_flip":
-                state.accounts[account_id]["plan_tier"] = "team" if mode == "wrong_tier" else tier
-        state.applied.append(str(event.get("id", "")))
+            if account_id in state.accounts and state.mode != "no_flip":
+                state.accounts[account_id]["plan_tier"] = (
+                    "team" if state.mode == "wrong_tier" else tier
+                )
         return JSONResponse({"ok": True, "status": "applied"})
 
     return app

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import re
 import socket
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -25,6 +26,7 @@ from api_double import (
     STRIPE_SECRET,
     TOKEN,
     Shape,
+    State,
     api_double,
 )
 
@@ -123,10 +125,28 @@ def closed_port_url() -> str:
         return f"http://127.0.0.1:{s.getsockname()[1]}"
 
 
-def run(shape: Shape, row: Row, tmp_path: Path) -> tuple[int, str, object]:
+@dataclass(frozen=True)
+class Double:
+    server: LoopbackServer
+    state: State
+
+
+@pytest.fixture(scope="module")
+def servers() -> Iterator[dict[str, Double]]:
+    """One double per shape for the whole module; each row switches its mode."""
+    apps = {shape.name: api_double(shape) for shape in (RAZORPAY, REFERENCE)}
+    with LoopbackServer(apps["razorpay"]) as rzp, LoopbackServer(apps["reference"]) as ref:
+        yield {
+            "razorpay": Double(rzp, apps["razorpay"].state.double),
+            "reference": Double(ref, apps["reference"].state.double),
+        }
+
+
+def run(shape: Shape, row: Row, tmp_path: Path, double: Double) -> tuple[int, str, State]:
     profile = profile_with_fast_budget(shape, tmp_path)
     out, err = io.StringIO(), io.StringIO()
-    app = api_double(shape, row.mode)
+    state = double.state
+    state.switch(row.mode)
     kwargs = {
         "profile": profile,
         "once": True,
@@ -135,12 +155,9 @@ def run(shape: Shape, row: Row, tmp_path: Path) -> tuple[int, str, object]:
         "out": out,
         "err": err,
     }
-    if row.mode == "outage":
-        code = probe_command(target=closed_port_url(), **kwargs)  # type: ignore[arg-type]
-    else:
-        with LoopbackServer(app) as server:
-            code = probe_command(target=server.base_url, **kwargs)  # type: ignore[arg-type]
-    return code, out.getvalue() + err.getvalue(), app.state.double
+    target = closed_port_url() if row.mode == "outage" else double.server.base_url
+    code = probe_command(target=target, **kwargs)  # type: ignore[arg-type]
+    return code, out.getvalue() + err.getvalue(), state
 
 
 def table_rows(text: str) -> list[tuple[str, str, str]]:
@@ -153,8 +170,8 @@ def table_rows(text: str) -> list[tuple[str, str, str]]:
     return rows
 
 
-def check(shape: Shape, row: Row, tmp_path: Path) -> None:
-    code, text, state = run(shape, row, tmp_path)
+def check(shape: Shape, row: Row, tmp_path: Path, double: Double) -> None:
+    code, text, state = run(shape, row, tmp_path, double)
     rows = table_rows(text)
     assert tuple(r[1] for r in rows) == row.legs, text
     assert code == row.exit, text
@@ -167,14 +184,18 @@ def check(shape: Shape, row: Row, tmp_path: Path) -> None:
     else:
         assert "WARNING" not in text, text
     if row.mode not in ("leaked_reap", "outage"):
-        assert state.accounts == {}, "every minted test account is reaped"  # type: ignore[attr-defined]
+        assert state.accounts == {}, "every minted test account is reaped"
 
 
 @pytest.mark.parametrize("row", RAZORPAY_ROWS, ids=lambda r: r.mode)
-def test_each_razorpay_shaped_mode_is_judged_as_on_call_would(row: Row, tmp_path: Path) -> None:
-    check(RAZORPAY, row, tmp_path)
+def test_each_razorpay_shaped_mode_is_judged_as_on_call_would(
+    row: Row, tmp_path: Path, servers: dict[str, Double]
+) -> None:
+    check(RAZORPAY, row, tmp_path, servers["razorpay"])
 
 
 @pytest.mark.parametrize("row", REFERENCE_ROWS, ids=lambda r: r.mode)
-def test_each_reference_shaped_mode_is_judged_as_on_call_would(row: Row, tmp_path: Path) -> None:
-    check(REFERENCE, row, tmp_path)
+def test_each_reference_shaped_mode_is_judged_as_on_call_would(
+    row: Row, tmp_path: Path, servers: dict[str, Double]
+) -> None:
+    check(REFERENCE, row, tmp_path, servers["reference"])
