@@ -193,3 +193,20 @@ def test_the_audit_trail_is_written_where_asked(tmp_path: Path) -> None:
         json.loads(line)["kind"] for line in (tmp_path / "audit.jsonl").read_text().splitlines()
     ]
     assert kinds == ["payment_probe_leg", "payment_probe_run"]
+
+
+def test_probe_help_names_every_variable_the_shipped_profiles_read() -> None:
+    from typer.testing import CliRunner
+
+    from harness.cli import app
+    from harness.prober import load_profile, shipped_profiles
+    from harness.prober.explain import profile_variables
+
+    result = CliRunner().invoke(app, ["probe", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    text = " ".join(result.output.split())
+    assert "--explain" in text
+    for name in shipped_profiles():
+        for variables, _required, _why in profile_variables(load_profile(name)):
+            for variable in variables.split(" / "):
+                assert variable in text, (name, variable)
