@@ -9,6 +9,29 @@ variables, never secret values: secrets come from the environment only (see `con
 
 Loading is strict: an unknown key, a wrong type or an unknown `{placeholder}` is a `ProfileError` naming
 the file and the key, because a typo in a profile would otherwise probe the wrong thing in silence.
+
+The keys (every key not marked required is optional; older profiles without the newer keys load as
+before):
+
+| table | key | meaning |
+|---|---|---|
+| (top) | `name` (required), `description` | the profile's name and one line about the API |
+| `[auth]` | `token_env`, `required` | the variable holding the bearer token; whether the authed legs need it |
+| `[budgets]` | one number per leg | seconds; the leg's timeout is 2 x budget, capped at 15 s |
+| `[[dormant]]` | `status`, `code` | an answer meaning "alive but deliberately switched off" |
+| `[account]` | `id_env` | a variable naming a standing probe account (else one is minted per run) |
+| `[cohort]` | `create_path` (required), `create_body`, `id_field` | the test-cohort mint and where its id is |
+| `[cohort]` | `delete_path` (required), `read_path` | the guarded reap, and the read-back that must then answer 404/410 |
+| `[cohort]` | `guard_account_env` | a variable naming a standing non-cohort account the reap must refuse |
+| `[checkout]`, `[billing]`, `[invoices]` | `method`, `path` (required), `body` | the request, with `{account_id}`/`{run_id}` |
+| (same) | `fields` | dotted fields a 2xx answer must carry (the shape the leg relies on) |
+| (same) | `authed` | the route must refuse a request without the token (default: `[auth] required`) |
+| `[webhook]` | `path`, `scheme`, `unsigned_body` (required), `secret_env`, `accepted_status`, `event_id_header` | the webhook route, its `fakes.signing` scheme, the body the forgeries carry |
+| `[webhook.rejection]` | `status`, `code` (required) | what the unsigned forgery must get back |
+| `[upgrade]` | `plan`, `tier_path`, `tier_field`, `event` (required), `plan_id_env` | the signed paid event and where the tier is read |
+| `[[upgrade.unknown_plan]]` | `status`, `code` | the signed event's answer meaning "unknown plan id": misconfigured |
+
+`payharness probe --profile NAME --explain` (`explain.py`) prints a profile as a wiring checklist.
 """
 
 from __future__ import annotations
