@@ -278,8 +278,29 @@ def probe(
         "reports/payment-probe-audit.jsonl", help="JSONL audit trail of failed and degraded legs."
     ),
     no_audit: bool = typer.Option(False, "--no-audit", help="Write no audit trail."),
+    explain: bool = typer.Option(
+        False,
+        "--explain",
+        help="Print what the profile needs (variables, routes, test-cohort API) and exit.",
+    ),
 ) -> None:
-    """Run the synthetic money legs against a service (once, as a daemon, or pushed to a Pushgateway)."""
+    """Run the synthetic money legs against a service (once, as a daemon, or pushed to a Pushgateway).
+
+    Environment the shipped profiles read (secrets only from the environment, never from flags):
+    reference: STRIPE_WEBHOOK_SECRET (upgrade leg), optional PAYMENT_PROBE_TOKEN,
+    PAYMENT_PROBE_ACCOUNT_ID, PAYMENT_PROBE_GUARD_ACCOUNT_ID.
+    razorpay-subscriptions: PAYMENT_PROBE_TOKEN, RAZORPAY_TEST_WEBHOOK_SECRET (or
+    E2E_RAZORPAY_WEBHOOK_SECRET), PAYMENT_PROBE_TEST_PLAN_ID_PRO, optional PAYMENT_PROBE_GUARD_TEAM_ID.
+    Both: PAYMENT_PROBE_BASE_URL, PAYMENT_PROBE_ENABLED (0/false/no/off: inert).
+
+    The target must also offer a test-cohort API (mint, read, guarded delete): see
+    `payharness probe --profile NAME --explain` for a profile's full checklist.
+
+    Exit 0: no leg failed; 1: a leg failed (SECURITY included) or a test account leaked;
+    2: misconfigured (the reason names the variable to set) or could not run.
+
+    Example: payharness probe --profile razorpay-subscriptions --target https://staging.example --once
+    """
     from .preflight import check_port
     from .prober.command import probe_command
 
@@ -298,6 +319,7 @@ def probe(
         pushgateway=pushgateway,
         audit_path=None if no_audit else Path(audit_path),
         env=dict(os.environ),
+        explain=explain,
     )
     raise typer.Exit(code)
 

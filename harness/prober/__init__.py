@@ -1,8 +1,10 @@
 """`payharness probe`: the synthetic money heartbeat against a deployed payments service.
 
 Five multi-step legs (checkout_reachable, billing_state, invoices_reachable, webhook_security,
-upgrade_webhook_e2e) run in order against a target described by a profile; results are pass, fail or
-degraded; outcomes go to the prober's own Prometheus registry and failures to a JSONL audit trail.
+upgrade_webhook_e2e) run in order against a target described by a profile; results are pass, fail,
+degraded or misconfigured (outcome kinds add security and dormant), with one dormancy verdict per run
+(live, dormant, half switched off); outcomes go to the prober's own Prometheus registry and failures to
+a JSONL audit trail. `explain_profile` prints what a profile needs.
 Modelled on PRIOR_ART.md §3. Black-box: nothing here imports `harness.reference`.
 
     prober = Prober(ProbeConfig(target="http://127.0.0.1:8000", profile=load_profile("reference")))
@@ -24,9 +26,10 @@ from .errors import (
     PushFailed,
     UnknownProfile,
 )
+from .explain import explain_profile
 from .metrics import METRIC_NAMES, ProbeMetrics
 from .profile import Profile, load_profile, shipped_profiles
-from .results import LEG_NAMES, LegOutcome, LegResult, Result, RunReport
+from .results import LEG_NAMES, OUTCOMES, LegOutcome, LegResult, Outcome, Result, RunReport
 from .runner import DEFAULT_LEGS, Prober
 from .table import render_table
 
@@ -34,6 +37,7 @@ __all__ = [
     "DEFAULT_LEGS",
     "LEG_NAMES",
     "METRIC_NAMES",
+    "OUTCOMES",
     "AuditTrail",
     "DaemonConfig",
     "InvalidEnabledFlag",
@@ -43,6 +47,7 @@ __all__ = [
     "LegOutcome",
     "LegResult",
     "MetricsServer",
+    "Outcome",
     "ProbeConfig",
     "ProbeError",
     "ProbeMetrics",
@@ -54,6 +59,7 @@ __all__ = [
     "Result",
     "RunReport",
     "UnknownProfile",
+    "explain_profile",
     "load_profile",
     "parse_enabled_flag",
     "probe_command",

@@ -89,6 +89,10 @@ class TomlTable:
             raise self.error(f"`{key}` must name at least one environment variable")
         return tuple(items)
 
+    def __contains__(self, key: str) -> bool:
+        """Whether the table has `key`."""
+        return key in self._data
+
     def done(self) -> None:
         """Refuse every key no getter asked for (a typo must not pass in silence)."""
         unknown = sorted(set(self._data) - self._read)

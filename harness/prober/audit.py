@@ -54,9 +54,13 @@ def summary_line(report: RunReport, *, at: float) -> dict[str, Any]:
         "target": report.target,
         "profile": report.profile,
         "results": {r.leg: r.result for r in report.legs},
+        "outcomes": {r.leg: r.outcome for r in report.legs},
+        "service": report.service,
         "passed": report.count("pass"),
         "degraded": report.count("degraded"),
         "failed": report.count("fail"),
+        "misconfigured": report.count("misconfigured"),
+        "reap_failures": list(report.reap_failures),
         "duration_ms": round(report.duration_seconds * 1000),
     }
 

@@ -17,7 +17,10 @@ from .http import Answer, ProbeHttp
 from .profile import CohortSpec
 from .templates import TemplateValues, render_path, render_value
 
-__all__ = ["Mint", "field_at", "mint", "reap"]
+__all__ = ["Mint", "check_guard", "field_at", "mint", "reap"]
+
+#: What a read-back of a reaped account must answer: it is gone.
+GONE = (404, 410)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,20 +62,39 @@ async def mint(http: ProbeHttp, cohort: CohortSpec, values: TemplateValues) -> M
 
 
 async def reap(http: ProbeHttp, cohort: CohortSpec, account_id: str) -> str | None:
-    """Delete an account this run minted; return None when it is gone, else why not. Never raises.
+    """Delete an account this run minted and read it back; None when it is gone, else why not.
 
-    A failed reap is the caller's to log (`payment_probe_cohort_reap_failed`), never a leg failure. It runs
-    in its own bounded time even when the leg around it was cancelled by its timeout, so an account minted
-    before the timeout is still reaped, before the leg is recorded.
+    Never raises. A failed reap (a refusal, or a delete that answered 2xx while the account still reads
+    back) is the caller's to report (`payment_probe_cohort_reap_failed`). It runs in its own bounded time
+    even when the leg around it was cancelled by its timeout, so an account minted before the timeout is
+    still reaped, before the leg is recorded.
     """
-    path = render_path(cohort.delete_path, {"account_id": account_id})
+    values = {"account_id": account_id}
     try:
         async with asyncio.timeout(HTTP_TIMEOUT_CAP_SECONDS):
-            answer = await http.request("DELETE", path)
+            answer = await http.request("DELETE", render_path(cohort.delete_path, values))
+            if answer.status is None or not (200 <= answer.status < 300 or answer.status in GONE):
+                return f"DELETE answered {answer.describe()}"
+            back = await http.request("GET", render_path(cohort.read_path, values))
     except Exception as exc:  # a crash in the reap must not hide the leg's own verdict
         return f"crash: {type(exc).__name__}: {exc}"
-    if answer.status is not None and 200 <= answer.status < 300:
+    if back.status in GONE:
         return None
-    if answer.status == 404:
-        return None  # already gone (a sweep got there first): nothing left to reap
-    return answer.describe()
+    return (
+        f"leaked: DELETE answered {answer.status} but the account still reads back {back.brief()}"
+    )
+
+
+async def check_guard(http: ProbeHttp, cohort: CohortSpec, account_id: str) -> str | None:
+    """Try to reap a standing account that is NOT in the cohort: the target must refuse and keep it."""
+    values = {"account_id": account_id}
+    try:
+        async with asyncio.timeout(HTTP_TIMEOUT_CAP_SECONDS):
+            answer = await http.request("DELETE", render_path(cohort.delete_path, values))
+    except Exception as exc:
+        return f"guard check crashed: {type(exc).__name__}: {exc}"
+    if answer.status is not None and 200 <= answer.status < 300:
+        return f"reap guard missing: DELETE of a non-cohort account answered {answer.status}"
+    if answer.status in GONE:
+        return f"guard account not found ({answer.brief()}): check the guard account variable"
+    return None

@@ -28,6 +28,7 @@ from .config import (
     secrets_from_env,
 )
 from .daemon import DEFAULT_METRICS_PORT, DaemonConfig, push_metrics, run_daemon
+from .explain import explain_profile
 from .metrics import ProbeMetrics
 from .profile import DEFAULT_PROFILE, load_profile
 from .results import RunReport
@@ -38,9 +39,12 @@ __all__ = ["DEFAULT_AUDIT_PATH", "EXIT_ERROR", "EXIT_FAILED", "EXIT_OK", "probe_
 
 DEFAULT_AUDIT_PATH = Path("reports/payment-probe-audit.jsonl")
 
-EXIT_OK = 0  # no leg failed (degraded legs do not fail a run)
-EXIT_FAILED = 1  # at least one leg failed
-EXIT_ERROR = 2  # the prober could not run: bad option, profile or flag; the Pushgateway refused
+EXIT_OK = 0  # no leg failed or was misconfigured (degraded and dormant legs do not fail a run)
+EXIT_FAILED = 1  # a leg failed (security included) or a test-cohort account leaked
+EXIT_ERROR = (
+    2  # the prober could not run (bad option, profile or flag; the Pushgateway refused), or
+)
+# could not do its job: a leg was misconfigured (a variable unset, a wrong token, an unknown plan id)
 
 
 def probe_command(
@@ -61,6 +65,7 @@ def probe_command(
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     max_runs: int | None = None,
     push_handler: Callable[..., Callable[[], None]] = default_handler,
+    explain: bool = False,
 ) -> int:
     """Probe a payments service's money path; return the exit code.
 
@@ -75,6 +80,7 @@ def probe_command(
     | `--metrics-port PORT` | int | 9469 | the daemon's `/metrics` port |
     | `--metrics-host HOST` | str | `127.0.0.1` | the daemon's `/metrics` interface (`0.0.0.0` to be scraped from elsewhere) |
     | `--pushgateway URL` | str | | with `--once`: push the run's metrics to this Pushgateway (cron-style) |
+    | `--explain` | flag | | print what the profile needs (variables, routes, test-cohort API) and exit 0 |
     | `--audit-path PATH` | path | `reports/payment-probe-audit.jsonl` | JSONL audit trail (failed and degraded legs, run summaries); the CLI may map `--no-audit` to None |
 
     Neither `--once` nor `--interval` means `--once`. `--pushgateway` goes with the one-shot mode only.
@@ -89,8 +95,8 @@ def probe_command(
     `PAYMENT_PROBE_ENABLED` off makes the daemon inert (`/metrics` served, no leg, nothing emitted) and the
     one-shot mode a no-op that exits 0 without pushing: the flag is the kill switch of every schedule.
 
-    Exit codes: 0 no leg failed; 1 a leg failed; 2 the prober could not run (`error [code] message` on
-    stderr). The remaining keyword arguments are seams for tests and embedding: `out`/`err` streams, an
+    Exit codes: 0 no leg failed; 1 a leg failed (or a cohort account leaked); 2 the prober could not run
+    (`error [code] message` on stderr) or a leg was misconfigured (the reason names the variable to set). The remaining keyword arguments are seams for tests and embedding: `out`/`err` streams, an
     httpx `transport`, the clock `now`, the daemon's `sleep` and `max_runs`, the `push_handler`.
     """
     stdout = out if out is not None else sys.stdout
@@ -102,8 +108,11 @@ def probe_command(
             raise InvalidArgument(
                 "--pushgateway pushes a one-shot run: use it with --once, not --interval"
             )
-        enabled = parse_enabled_flag(env.get("PAYMENT_PROBE_ENABLED"))
         chosen = load_profile(profile)
+        if explain:
+            stdout.write(explain_profile(chosen))
+            return EXIT_OK
+        enabled = parse_enabled_flag(env.get("PAYMENT_PROBE_ENABLED"))
         config = ProbeConfig(
             target=target or env.get("PAYMENT_PROBE_BASE_URL") or DEFAULT_TARGET,
             profile=chosen,
@@ -141,7 +150,9 @@ def probe_command(
                 handler=push_handler,
             )
             stdout.write(f"pushed to the Pushgateway (job {_job_line(prober)})\n")
-        return EXIT_FAILED if report.failed else EXIT_OK
+        if report.failed:
+            return EXIT_FAILED
+        return EXIT_ERROR if report.misconfigured else EXIT_OK
     except HarnessError as exc:
         stderr.write(f"error [{exc.code}] {exc}\n")
         return EXIT_ERROR

@@ -98,6 +98,8 @@ class ProbeSecrets:
     webhook_secret_env: str | None = None
     plan_id: str | None = None
     account_id: str | None = None
+    #: a standing non-cohort account the reap guard is tried on (`[cohort] guard_account_env`)
+    guard_account_id: str | None = None
 
     def secret_values(self) -> tuple[str, ...]:
         """The values that must never appear in logs, metrics or the audit trail."""
@@ -125,6 +127,7 @@ def secrets_from_env(profile: Profile, env: Mapping[str, str]) -> ProbeSecrets:
         webhook_secret_env=secret_env,
         plan_id=_value(env, profile.upgrade.plan_id_env if profile.upgrade else None),
         account_id=_value(env, profile.account_id_env),
+        guard_account_id=_value(env, profile.cohort.guard_account_env if profile.cohort else None),
     )
 
 

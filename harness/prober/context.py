@@ -34,11 +34,21 @@ class RunAccount:
     minted: bool = False
     problem: str | None = None
     outage: bool = False
+    #: the mint was refused for our credentials, or the token is unset: the verdict is `misconfigured`
+    misconfigured: bool = False
+    #: the mint got no answer at all (the outage is the target being down, not a 5xx)
+    down: bool = False
 
     def unavailable(self) -> LegOutcome:
         """The verdict of a leg that needed this (missing) account."""
         reason = f"no probe account: cohort mint {self.problem}"
-        return LegOutcome(result="fail" if self.outage else "degraded", reason=reason)
+        if self.misconfigured:
+            return LegOutcome(result="misconfigured", reason=reason)
+        if self.outage:
+            return LegOutcome(
+                result="fail", reason=f"target down: {reason}" if self.down else reason
+            )
+        return LegOutcome(result="degraded", reason=reason)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -55,12 +65,13 @@ class LegContext:
     run_account: RunAccount | None = None
 
     def auth_missing(self) -> LegOutcome | None:
-        """Degraded, sending nothing, when the profile requires a token and the environment has none."""
+        """Misconfigured, sending nothing, when the profile requires a token and the environment has none."""
         auth = self.profile.auth
         if auth.required and not self.secrets.token:
             return LegOutcome(
-                result="degraded",
-                reason=f"{auth.token_env} unset: authed leg skipped, nothing sent",
+                result="misconfigured",
+                reason=f"{auth.token_env} unset: set it to a bearer token for the target "
+                "(authed leg skipped, nothing sent)",
             )
         return None
 
@@ -97,6 +108,7 @@ async def prepare_run_account(ctx: LegContext) -> RunAccount | None:
             account_id=None,
             problem=f"got no answer within {HTTP_TIMEOUT_CAP_SECONDS:g}s",
             outage=True,
+            down=True,
         )
     except Exception as exc:  # the panic boundary of the set-up step
         return RunAccount(
@@ -105,8 +117,13 @@ async def prepare_run_account(ctx: LegContext) -> RunAccount | None:
     if minted.account_id is not None:
         return RunAccount(account_id=minted.account_id, minted=True)
     status = minted.answer.status
+    fix = ""
+    if status in (401, 403):
+        fix = f" (set {profile.auth.token_env or 'an [auth] token_env'} to a valid token)"
     return RunAccount(
         account_id=None,
-        problem=f"failed: {minted.failure()}",
+        problem=f"failed: {minted.failure()}{fix}",
         outage=status is None or status >= 500,
+        misconfigured=status in (401, 403),
+        down=status is None,
     )

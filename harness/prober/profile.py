@@ -1,13 +1,37 @@
 """Probe profiles: the shape of a target's API, as a TOML file, so one prober fits several services.
 
 A profile names the target's paths, its auth (a bearer token read from the environment), the webhook path,
-the signature scheme, the upgrade event template and the expected rejection of an unsigned webhook. Two are
+the signature scheme, the upgrade event template and the expected rejection of an unsigned webhook, the
+fields each answer must carry and which routes must refuse a request without the token. Two are
 shipped in `profiles/`: `reference` (the default: the reference payments service) and
 `razorpay-subscriptions` (the API shape of PRIOR_ART.md §3). A profile holds names of environment
 variables, never secret values: secrets come from the environment only (see `config.secrets_from_env`).
 
 Loading is strict: an unknown key, a wrong type or an unknown `{placeholder}` is a `ProfileError` naming
 the file and the key, because a typo in a profile would otherwise probe the wrong thing in silence.
+
+The keys (every key not marked required is optional; older profiles without the newer keys load as
+before):
+
+| table | key | meaning |
+|---|---|---|
+| (top) | `name` (required), `description` | the profile's name and one line about the API |
+| `[auth]` | `token_env`, `required` | the variable holding the bearer token; whether the authed legs need it |
+| `[budgets]` | one number per leg | seconds; the leg's timeout is 2 x budget, capped at 15 s |
+| `[[dormant]]` | `status`, `code` | an answer meaning "alive but deliberately switched off" |
+| `[account]` | `id_env` | a variable naming a standing probe account (else one is minted per run) |
+| `[cohort]` | `create_path` (required), `create_body`, `id_field` | the test-cohort mint and where its id is |
+| `[cohort]` | `delete_path` (required), `read_path` | the guarded reap, and the read-back that must then answer 404/410 |
+| `[cohort]` | `guard_account_env` | a variable naming a standing non-cohort account the reap must refuse |
+| `[checkout]`, `[billing]`, `[invoices]` | `method`, `path` (required), `body` | the request, with `{account_id}`/`{run_id}` |
+| (same) | `fields` | dotted fields a 2xx answer must carry (the shape the leg relies on) |
+| (same) | `authed` | the route must refuse a request without the token (default: `[auth] required`) |
+| `[webhook]` | `path`, `scheme`, `unsigned_body` (required), `secret_env`, `accepted_status`, `event_id_header` | the webhook route, its `fakes.signing` scheme, the body the forgeries carry |
+| `[webhook.rejection]` | `status`, `code` (required) | what the unsigned forgery must get back |
+| `[upgrade]` | `plan`, `tier_path`, `tier_field`, `event` (required), `plan_id_env` | the signed paid event and where the tier is read |
+| `[[upgrade.unknown_plan]]` | `status`, `code` | the signed event's answer meaning "unknown plan id": misconfigured |
+
+`payharness probe --profile NAME --explain` (`explain.py`) prints a profile as a wiring checklist.
 """
 
 from __future__ import annotations
@@ -74,6 +98,10 @@ class RequestTemplate:
     method: str
     path: str
     body: Mapping[str, Any] | None = None
+    #: dotted fields a 2xx answer must carry (`fields = ["plan_tier"]`): the shape the leg relies on
+    fields: tuple[str, ...] = ()
+    #: whether the route must refuse a request without the token (`authed`; default: `[auth] required`)
+    authed: bool = False
 
     def uses(self, name: str) -> bool:
         """Whether the path or the body holds the placeholder `{name}`."""
@@ -100,6 +128,11 @@ class CohortSpec:
     create: RequestTemplate
     id_field: str
     delete_path: str
+    #: where a reaped account is read back (`GET`; default `delete_path`): it must answer 404 or 410
+    read_path: str = ""
+    #: a variable naming a standing account that is NOT in the cohort: each run tries to delete it and
+    #: the target must refuse (the guard of the reap); unset, the guard is not checked
+    guard_account_env: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -124,6 +157,8 @@ class UpgradeSpec:
     tier_path: str
     tier_field: str
     event: Mapping[str, Any]
+    #: answers of the signed webhook meaning "this plan id is unknown here": misconfigured, not a failure
+    unknown_plan: tuple[ExpectedError, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -156,7 +191,7 @@ def _check_vars(table: _Table, what: str, value: object, allowed: frozenset[str]
         raise table.error(f"{what} uses {names}; allowed here: {', '.join(sorted(allowed))}")
 
 
-def _request(t: _Table, *, default_method: str) -> RequestTemplate:
+def _request(t: _Table, *, default_method: str, authed_default: bool) -> RequestTemplate:
     method = str(t.text("method", default_method)).upper()
     if method not in ("GET", "POST", "PUT", "PATCH", "DELETE"):
         raise t.error(f"`method` {method!r} is not an HTTP method the prober sends")
@@ -165,8 +200,10 @@ def _request(t: _Table, *, default_method: str) -> RequestTemplate:
         raise t.error("`path` must start with /")
     body = t.mapping("body")
     _check_vars(t, "the request", [path, body], _REQUEST_VARS)
+    fields = t.names("fields") if "fields" in t else ()
+    authed = t.flag("authed", authed_default)
     t.done()
-    return RequestTemplate(method=method, path=path, body=body)
+    return RequestTemplate(method=method, path=path, body=body, fields=fields, authed=authed)
 
 
 def _expected(t: _Table) -> ExpectedError:
@@ -203,9 +240,18 @@ def _cohort(t: _Table | None) -> CohortSpec | None:
     _check_vars(t, "delete_path", delete_path, _PATH_VARS)
     if "{account_id}" not in delete_path:
         raise t.error("`delete_path` must name {account_id}: the prober reaps only what it minted")
+    read_path = t.text("read_path", delete_path)
+    _check_vars(t, "read_path", read_path, _PATH_VARS)
+    guard_env = t.text("guard_account_env")
     t.done()
     create = RequestTemplate(method="POST", path=create_path, body=create_body)
-    return CohortSpec(create=create, id_field=id_field, delete_path=delete_path)
+    return CohortSpec(
+        create=create,
+        id_field=id_field,
+        delete_path=delete_path,
+        read_path=read_path,
+        guard_account_env=guard_env,
+    )
 
 
 def _webhook(t: _Table) -> WebhookSpec:
@@ -243,9 +289,15 @@ def _upgrade(t: _Table | None) -> UpgradeSpec | None:
     tier_field = t.text("tier_field", _REQUIRED)
     event = t.mapping("event", _REQUIRED)
     _check_vars(t, "the event template", event, _EVENT_VARS)
+    unknown_plan = tuple(_expected(u) for u in t.tables("unknown_plan"))
     t.done()
     return UpgradeSpec(
-        plan=plan, plan_id_env=plan_id_env, tier_path=tier_path, tier_field=tier_field, event=event
+        plan=plan,
+        plan_id_env=plan_id_env,
+        tier_path=tier_path,
+        tier_field=tier_field,
+        event=event,
+        unknown_plan=unknown_plan,
     )
 
 
@@ -274,7 +326,7 @@ def parse_profile(text: str, *, source: str) -> Profile:
     def request(key: str, method: str) -> RequestTemplate:
         table = root.table(key)
         assert table is not None
-        return _request(table, default_method=method)
+        return _request(table, default_method=method, authed_default=auth.required)
 
     profile = Profile(
         name=root.text("name", _REQUIRED),

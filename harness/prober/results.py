@@ -1,7 +1,12 @@
 """What a probe run produces: one `LegResult` per leg, in order, gathered in a `RunReport`.
 
-The vocabulary is PRIOR_ART.md §3 with our names: five legs in a fixed order and three results.
-`degraded` means "slow but correct" or "configured off": it never pages.
+The vocabulary is PRIOR_ART.md §3 with our names: five legs in a fixed order and four results.
+`degraded` means "slow but correct" or "configured off": it never pages. `misconfigured` means the run
+could not do its job (a variable unset, a wrong token, a plan id the target does not know): not green.
+
+Each result also has an *outcome*, the finer kind the metrics and alerts use (`OUTCOMES`): a failure that
+let a forged or unsigned webhook in is `security`, a leg refused because the whole service is deliberately
+switched off is `dormant`; otherwise the outcome is the result.
 """
 
 from __future__ import annotations
@@ -11,12 +16,17 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 __all__ = [
+    "DORMANT_PREFIX",
     "LEG_NAMES",
+    "OUTCOMES",
     "RESULTS",
+    "SECURITY_PREFIX",
     "LegOutcome",
     "LegResult",
+    "Outcome",
     "Result",
     "RunReport",
+    "outcome_of",
 ]
 
 #: The legs, in the order they run (PRIOR_ART.md §3 "in this exact order"; a test pins it).
@@ -28,8 +38,25 @@ LEG_NAMES: tuple[str, ...] = (
     "upgrade_webhook_e2e",
 )
 
-Result = Literal["pass", "fail", "degraded"]
-RESULTS: tuple[Result, ...] = ("pass", "fail", "degraded")
+Result = Literal["pass", "fail", "degraded", "misconfigured"]
+RESULTS: tuple[Result, ...] = ("pass", "fail", "degraded", "misconfigured")
+
+Outcome = Literal["pass", "degraded", "dormant", "fail", "security", "misconfigured"]
+#: One per result kind: what `payment_probe_outcome_total` and `payment_probe_result` label.
+OUTCOMES: tuple[Outcome, ...] = ("pass", "degraded", "dormant", "fail", "security", "misconfigured")
+
+#: Reason prefixes that carry an outcome finer than the result.
+SECURITY_PREFIX = "SECURITY:"
+DORMANT_PREFIX = "dormant:"
+
+
+def outcome_of(result: Result, reason: str) -> Outcome:
+    """The outcome kind of a result and its reason (see the module docstring)."""
+    if result == "fail" and reason.startswith(SECURITY_PREFIX):
+        return "security"
+    if result == "degraded" and reason.startswith(DORMANT_PREFIX):
+        return "dormant"
+    return result
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -66,6 +93,11 @@ class LegResult:
     details: Mapping[str, str] = field(default_factory=dict)
 
     @property
+    def outcome(self) -> Outcome:
+        """The finer kind of this result (`security`, `dormant`, or the result itself)."""
+        return outcome_of(self.result, self.reason)
+
+    @property
     def latency_ms(self) -> int:
         """The latency in whole milliseconds, as logs and the audit trail report it."""
         return round(self.latency_seconds * 1000)
@@ -81,11 +113,21 @@ class RunReport:
     started_at: float
     duration_seconds: float
     legs: tuple[LegResult, ...]
+    #: the run's one dormancy verdict: `live`, `dormant` (every refusal was "switched off" and nothing took
+    #: money) or `half_switched_off` (one leg took money while another said it is switched off)
+    service: str = "live"
+    #: one line per test-cohort account this run could not reap, or a reap guard that did not hold
+    reap_failures: tuple[str, ...] = ()
 
     @property
     def failed(self) -> bool:
-        """True when at least one leg failed (the one-shot mode then exits 1)."""
-        return any(r.result == "fail" for r in self.legs)
+        """True when at least one leg failed or a cohort account leaked (the one-shot mode exits 1)."""
+        return any(r.result == "fail" for r in self.legs) or bool(self.reap_failures)
+
+    @property
+    def misconfigured(self) -> bool:
+        """True when a leg could not do its job for lack of (right) configuration."""
+        return any(r.result == "misconfigured" for r in self.legs)
 
     def count(self, result: Result) -> int:
         """How many legs ended with `result`."""

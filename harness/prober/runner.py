@@ -7,8 +7,11 @@ PRIOR_ART.md §3 `Work`/`runLeg`, with our names:
 * each leg's timeout is 2 x its budget, capped at 15 s (`config.leg_timeout_seconds`); a leg still running
   then fails with a `timeout:` reason; an exception inside a leg fails it with a `panic:` reason;
 * a leg that passed but took longer than its budget (by the injected clock) is degraded;
-* every result is recorded as soon as the leg ends: metrics, a log line (`payment_probe_failed` error,
-  `payment_probe_degraded` warning, `payment_probe_pass` debug) and, unless it passed, an audit line;
+* after the last leg, the run's one dormancy verdict (`service.judge_service`) is applied, the run account
+  is reaped and read back, and the reap guard is tried on the profile's standing non-cohort account;
+* then every result is recorded: metrics, a log line (`payment_probe_failed` error for fail and security,
+  `payment_probe_misconfigured` error, `payment_probe_degraded` warning, `payment_probe_pass` debug) and,
+  unless it passed, an audit line; each reap problem is a `payment_probe_cohort_reap_failed` warning;
 * `run_once` never raises (short of cancellation): the run always completes with five results.
 
 Every reason passes through the run's `Redactor` before it is stored, logged or written.
@@ -26,14 +29,16 @@ from urllib.parse import urlsplit
 import httpx
 
 from .audit import AuditTrail
-from .cohort import reap
+from .cohort import check_guard, reap
 from .config import HTTP_TIMEOUT_CAP_SECONDS, ProbeConfig, Redactor, display_target
 from .config import leg_timeout_seconds as timeout_for
 from .context import Leg, LegContext, prepare_run_account
 from .http import ProbeHttp
-from .legs import billing_state, checkout_reachable, invoices_reachable, webhook_security
+from .legs import billing_state, checkout_reachable, invoices_reachable
 from .metrics import ProbeMetrics
 from .results import LegOutcome, LegResult, RunReport
+from .security import webhook_security
+from .service import judge_service
 from .upgrade import upgrade_webhook_e2e
 
 __all__ = ["DEFAULT_LEGS", "MAX_REASON_CHARS", "Prober"]
@@ -81,6 +86,7 @@ class Prober:
         self._token_hex = token_hex
         self._transport = transport
         self._legs = tuple(legs)
+        self._reap_failures: list[str] = []
 
     async def run_once(self) -> RunReport:
         """Run every leg once; record and return the results. Never raises."""
@@ -103,28 +109,29 @@ class Prober:
             log_reap_failure=lambda account, why: self._log_reap_failure(run_id, account, why),
         )
         results: list[LegResult] = []
+        self._reap_failures = []
         try:
             ctx.run_account = await prepare_run_account(ctx)
             for leg in self._legs:
-                result = await self._run_leg(leg, ctx)
-                results.append(result)
-                self._record(result, run_id)
+                results.append(await self._run_leg(leg, ctx))
             await self._reap_run_account(ctx)
         except Exception as exc:  # a safety net: every leg has its own boundary already
             log.exception("payment_probe_run_crashed run_id=%s", run_id)
-            for leg in self._legs[len(results) :]:
-                result = self._aborted(leg, exc)
-                results.append(result)
-                self._record(result, run_id)
+            results.extend(self._aborted(leg, exc) for leg in self._legs[len(results) :])
         finally:
             await _close(http)
+        service, judged = judge_service(results)
+        for result in judged:
+            self._record(result, run_id)
         report = RunReport(
             run_id=run_id,
             target=self.target,
             profile=self.config.profile.name,
             started_at=started,
             duration_seconds=max(0.0, self._now() - started),
-            legs=tuple(results),
+            legs=tuple(judged),
+            service=service,
+            reap_failures=tuple(self._reap_failures),
         )
         self._complete(report)
         return report
@@ -181,6 +188,11 @@ class Prober:
 
     async def _reap_run_account(self, ctx: LegContext) -> None:
         account, cohort = ctx.run_account, self.config.profile.cohort
+        if cohort is not None and self.config.secrets.guard_account_id:
+            guard = self.config.secrets.guard_account_id
+            problem = await check_guard(ctx.http, cohort, guard)
+            if problem is not None:
+                self._log_reap_failure(ctx.run_id, guard, problem)
         if account is None or not account.minted or account.account_id is None or cohort is None:
             return  # a configured account is never reaped: only what this run minted
         problem = await reap(ctx.http, cohort, account.account_id)
@@ -203,6 +215,8 @@ class Prober:
         line = "leg=%s reason=%r http_status=%s latency_ms=%d run_id=%s"
         if result.result == "fail":
             log.error("payment_probe_failed " + line, *args)
+        elif result.result == "misconfigured":
+            log.error("payment_probe_misconfigured " + line, *args)
         elif result.result == "degraded":
             log.warning("payment_probe_degraded " + line, *args)
         else:
@@ -211,20 +225,22 @@ class Prober:
     def _complete(self, report: RunReport) -> None:
         at = self._now()
         try:
-            self.metrics.completed(at)
+            self.metrics.completed(report, at)
             self.audit.summary(report, at=at)
         except Exception:
             log.exception("payment_probe_record_failed run_id=%s", report.run_id)
         log.info(
-            "payment_probe_completed run_id=%s target=%s results=%s duration_ms=%d",
+            "payment_probe_completed run_id=%s target=%s service=%s results=%s duration_ms=%d",
             report.run_id,
             report.target,
+            report.service,
             {r.leg: r.result for r in report.legs},
             round(report.duration_seconds * 1000),
         )
 
     def _log_reap_failure(self, run_id: str, account_id: str, problem: str) -> None:
         # The target's own sweep of stale cohort accounts is the backstop (PRIOR_ART.md §3).
+        self._reap_failures.append(f"account {account_id}: {self.redact(problem)}")
         log.warning(
             "payment_probe_cohort_reap_failed run_id=%s account_id=%s problem=%s",
             run_id,

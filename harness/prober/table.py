@@ -17,7 +17,7 @@ def render_table(report: RunReport) -> str:
     rows = [
         (
             r.leg,
-            r.result.upper() if r.result == "fail" else r.result,
+            r.outcome.upper() if r.result in ("fail", "misconfigured") else r.outcome,
             "-" if r.http_status is None else str(r.http_status),
             f"{r.latency_ms} ms",
             r.reason,
@@ -36,7 +36,9 @@ def render_table(report: RunReport) -> str:
         *(line(row) for row in rows),
         (
             f"{len(report.legs)} legs: {report.count('pass')} pass, "
-            f"{report.count('degraded')} degraded, {report.count('fail')} fail"
+            f"{report.count('degraded')} degraded, {report.count('fail')} fail, "
+            f"{report.count('misconfigured')} misconfigured; service {report.service}"
         ),
+        *(f"WARNING payment_probe_cohort_reap_failed {line}" for line in report.reap_failures),
     ]
     return "\n".join(out) + "\n"

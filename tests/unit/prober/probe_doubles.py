@@ -55,7 +55,7 @@ class FakeTarget:
         self.deleted: list[str] = []
         self.overrides: dict[str, Handler] = {}
         self.clock = clock
-        self._signer = StripeSigner(secret, now=clock or (lambda: START), tolerance_seconds=None)
+        self._signer = StripeSigner(secret, now=clock or (lambda: START), tolerance_seconds=300)
         self._next = 0
 
     @property
@@ -93,6 +93,11 @@ class FakeTarget:
             account = f"acct_unit{self._next}"
             self.tiers[account] = "free"
             return httpx.Response(201, json={"id": account, "is_test_cohort": True})
+        if method == "GET" and path.startswith("/v1/accounts/"):
+            account = path.rsplit("/", 1)[1]
+            if account not in self.tiers:
+                return error(404, "account_not_found")
+            return httpx.Response(200, json={"id": account, "is_test_cohort": True})
         if method == "DELETE" and path.startswith("/v1/accounts/"):
             account = path.rsplit("/", 1)[1]
             if account not in self.tiers:
@@ -107,7 +112,8 @@ class FakeTarget:
             if account not in self.tiers:
                 return error(404, "account_not_found")
             return httpx.Response(
-                200, json={"account_id": account, "plan_tier": self.tiers[account]}
+                200,
+                json={"account_id": account, "plan_tier": self.tiers[account], "invoices": []},
             )
         if method == "POST" and path == "/v1/payments/webhook/stripe":
             return self._webhook(request)

@@ -48,9 +48,10 @@ async def test_failed_and_degraded_legs_each_leave_a_line_before_the_summary(
     assert checkout["run_id"] == report.run_id
     assert checkout["target"] == "http://target.test"
     assert isinstance(checkout["latency_ms"], int)
-    assert upgrade["leg"] == "upgrade_webhook_e2e" and upgrade["result"] == "degraded"
+    assert upgrade["leg"] == "upgrade_webhook_e2e" and upgrade["result"] == "misconfigured"
     assert upgrade["http_status"] is None
-    assert summary["failed"] == 1 and summary["degraded"] == 1
+    assert summary["failed"] == 1 and summary["misconfigured"] == 1
+    assert summary["service"] == "live"
 
 
 async def test_runs_append_to_the_same_trail(tmp_path: Path) -> None:

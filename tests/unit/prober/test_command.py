@@ -45,7 +45,7 @@ def test_once_prints_five_passing_legs_and_exits_zero(tmp_path: Path) -> None:
         ["webhook_security", "pass"],
         ["upgrade_webhook_e2e", "pass"],
     ]
-    assert rows[7] == "5 legs: 5 pass, 0 degraded, 0 fail"
+    assert rows[7] == "5 legs: 5 pass, 0 degraded, 0 fail, 0 misconfigured; service live"
 
 
 def test_a_failed_leg_exits_one_and_is_shouted(tmp_path: Path) -> None:
@@ -57,9 +57,38 @@ def test_a_failed_leg_exits_one_and_is_shouted(tmp_path: Path) -> None:
 
 
 def test_degraded_legs_do_not_fail_the_run(tmp_path: Path) -> None:
-    code, out, _ = run(FakeTarget(), tmp_path, env={})  # no webhook secret: upgrade degraded
+    target = FakeTarget()
+    target.on("POST /v1/billing/checkout", error(503, "payments_not_live"))
+    target.on("POST /v1/payments/webhook/stripe", error(503, "payments_not_live"))
+    code, out, _ = run(target, tmp_path)  # a dormant service: degraded, never failed
     assert code == 0
-    assert "1 degraded" in out
+    assert "3 degraded" in out and "service dormant" in out
+
+
+def test_a_missing_secret_is_misconfigured_and_exits_two_naming_the_variable(
+    tmp_path: Path,
+) -> None:
+    code, out, _ = run(FakeTarget(), tmp_path, env={})
+    assert code == 2
+    assert "upgrade_webhook_e2e  MISCONFIGURED" in out
+    assert "STRIPE_WEBHOOK_SECRET unset: set it to the target's test webhook secret" in out
+
+
+def test_explain_lists_what_a_profile_needs_without_running(tmp_path: Path) -> None:
+    target = FakeTarget()
+    code, out, _ = run(target, tmp_path, profile="razorpay-subscriptions", explain=True)
+    assert code == 0 and target.calls == []
+    for needed in (
+        "PAYMENT_PROBE_TOKEN",
+        "RAZORPAY_TEST_WEBHOOK_SECRET",
+        "PAYMENT_PROBE_TEST_PLAN_ID_PRO",
+        "POST /api/v1/test-cohort/teams",
+        "DELETE /api/v1/test-cohort/teams/{account_id}",
+        "2xx answer must carry tier",
+        "must refuse a request without the token",
+        "wrong secret",
+    ):
+        assert needed in out
 
 
 def test_neither_once_nor_interval_means_once(tmp_path: Path) -> None:
@@ -164,3 +193,20 @@ def test_the_audit_trail_is_written_where_asked(tmp_path: Path) -> None:
         json.loads(line)["kind"] for line in (tmp_path / "audit.jsonl").read_text().splitlines()
     ]
     assert kinds == ["payment_probe_leg", "payment_probe_run"]
+
+
+def test_probe_help_names_every_variable_the_shipped_profiles_read() -> None:
+    from typer.testing import CliRunner
+
+    from harness.cli import app
+    from harness.prober import load_profile, shipped_profiles
+    from harness.prober.explain import profile_variables
+
+    result = CliRunner().invoke(app, ["probe", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    text = " ".join(result.output.split())
+    assert "--explain" in text
+    for name in shipped_profiles():
+        for variables, _required, _why in profile_variables(load_profile(name)):
+            for variable in variables.split(" / "):
+                assert variable in text, (name, variable)

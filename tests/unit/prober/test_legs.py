@@ -7,6 +7,8 @@ import pytest
 from probe_doubles import SECRET, TOKEN, FakeTarget, error, make_prober
 
 from harness.prober import ProbeSecrets
+from harness.prober.runner import DEFAULT_LEGS
+from harness.prober.security import FORGERIES
 
 
 @pytest.mark.parametrize(
@@ -46,13 +48,29 @@ async def test_redirects_are_answers_not_something_to_follow() -> None:
     assert not any("/elsewhere" in call for call in target.calls)
 
 
-async def test_a_dormant_answer_is_degraded_not_failed() -> None:
+async def test_a_wholly_dormant_service_is_degraded_not_failed() -> None:
+    target = FakeTarget()
+    target.on("POST /v1/billing/checkout", error(503, "payments_not_live"))
+    target.on("POST /v1/payments/webhook/stripe", error(503, "payments_not_live"))
+    report = await make_prober(target).run_once()
+    assert report.service == "dormant"
+    checkout = report.by_leg()["checkout_reachable"]
+    assert checkout.result == "degraded" and checkout.outcome == "dormant"
+    assert checkout.reason.startswith("dormant: 503 payments_not_live")
+    security = report.by_leg()["webhook_security"]
+    assert security.outcome == "dormant"
+    assert "the signature check was not reached" in security.reason
+    assert not report.failed
+
+
+async def test_a_dormant_checkout_while_the_webhook_credits_money_is_half_switched_off() -> None:
     target = FakeTarget()
     target.on("POST /v1/billing/checkout", error(503, "payments_not_live"))
     report = await make_prober(target).run_once()
+    assert report.service == "half_switched_off"
     checkout = report.by_leg()["checkout_reachable"]
-    assert checkout.result == "degraded"
-    assert checkout.reason.startswith("dormant: 503 payments_not_live")
+    assert checkout.result == "fail"
+    assert checkout.reason.startswith("half switched off: upgrade_webhook_e2e answered 200")
 
 
 async def test_billing_503_and_invoices_500_fail() -> None:
@@ -71,8 +89,37 @@ async def test_unsigned_webhook_accepted_fails_with_a_security_reason() -> None:
     report = await make_prober(target).run_once()
     security = report.by_leg()["webhook_security"]
     assert security.result == "fail"
-    assert security.reason.startswith("SECURITY: unsigned payload ACCEPTED")
+    assert security.reason.startswith(
+        "SECURITY: forged webhook ACCEPTED: no signature header (200)"
+    )
+    assert security.outcome == "security"
     assert security.http_status == 200
+
+
+@pytest.mark.parametrize(
+    "accepted",
+    [
+        "empty signature header",
+        "wrong secret",
+        "valid signature over another body",
+        "stale timestamp",
+    ],
+)
+async def test_each_forgery_that_gets_in_is_named_in_a_security_failure(accepted: str) -> None:
+    target = FakeTarget()
+    sent: list[httpx.Request] = []
+
+    def webhook(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        if len(sent) == FORGERIES.index(accepted) + 1:
+            return httpx.Response(200, json={"status": "ignored"})
+        return error(400, "missing_signature_header")
+
+    target.on("POST /v1/payments/webhook/stripe", webhook)
+    report = await make_prober(target, legs=(DEFAULT_LEGS[3],)).run_once()
+    security = report.by_leg()["webhook_security"]
+    assert security.result == "fail"
+    assert security.reason.startswith(f"SECURITY: forged webhook ACCEPTED: {accepted} (200);")
 
 
 async def test_unsigned_webhook_is_sent_without_any_signature_or_credential() -> None:
@@ -102,8 +149,9 @@ async def test_any_rejection_but_the_expected_one_fails_webhook_security(
     report = await make_prober(target).run_once()
     security = report.by_leg()["webhook_security"]
     assert security.result == "fail"
-    assert security.reason.startswith("unsigned payload got")
-    assert "want 400 missing_signature_header" in security.reason
+    assert "unsigned payload got" in security.reason or "(5xx)" in security.reason
+    if answer.status_code < 500:
+        assert "want 400 missing_signature_header" in security.reason
 
 
 @pytest.mark.parametrize(
@@ -123,8 +171,14 @@ async def test_the_expected_rejection_passes_in_either_error_shape(body: dict[st
 async def test_webhook_security_runs_even_with_no_configuration_at_all() -> None:
     target = FakeTarget()
     report = await make_prober(target, secrets=ProbeSecrets()).run_once()
-    assert report.by_leg()["webhook_security"].result == "pass"
-    assert report.by_leg()["upgrade_webhook_e2e"].result == "degraded"
+    security = report.by_leg()["webhook_security"]
+    assert security.result == "pass"
+    assert "3 forgeries refused" in security.reason
+    assert (
+        "not sent, STRIPE_WEBHOOK_SECRET unset: valid signature over another body"
+        in security.reason
+    )
+    assert report.by_leg()["upgrade_webhook_e2e"].result == "misconfigured"
 
 
 async def test_a_required_token_that_is_missing_skips_the_authed_legs_without_sending() -> None:
@@ -134,11 +188,12 @@ async def test_a_required_token_that_is_missing_skips_the_authed_legs_without_se
     report = await make_prober(target, profile="razorpay-subscriptions", secrets=secrets).run_once()
     results = report.by_leg()
     for leg in ("checkout_reachable", "billing_state", "invoices_reachable", "upgrade_webhook_e2e"):
-        assert results[leg].result == "degraded"
-        assert "PAYMENT_PROBE_TOKEN unset" in results[leg].reason
+        assert results[leg].result == "misconfigured"
+        assert "PAYMENT_PROBE_TOKEN unset: set it" in results[leg].reason
         assert not results[leg].observed
     assert results["webhook_security"].result == "pass"
-    assert target.calls == ["POST /razorpay/webhook"]
+    assert set(target.calls) == {"POST /razorpay/webhook"}
+    assert report.misconfigured
 
 
 async def test_the_token_travels_as_a_bearer_header_on_the_authed_legs() -> None:

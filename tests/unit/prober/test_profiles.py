@@ -150,3 +150,73 @@ def test_a_missing_profile_file_is_an_unknown_profile(tmp_path: Path) -> None:
 def test_invalid_toml_is_a_profile_error(tmp_path: Path) -> None:
     with pytest.raises(ProfileError, match="not valid TOML"):
         load_profile(write(tmp_path, "name = "))
+
+
+def test_a_profile_without_the_newer_keys_still_loads_with_safe_defaults(tmp_path: Path) -> None:
+    profile = load_profile(write(tmp_path, MINIMAL))
+    assert profile.billing.fields == () and not profile.billing.authed  # no shape, no auth to check
+    assert profile.cohort is not None
+    assert profile.cohort.read_path == "/accounts/{account_id}"  # read back where it was deleted
+    assert profile.cohort.guard_account_env is None
+    assert profile.upgrade is None
+
+
+def test_shapes_auth_read_back_guard_and_unknown_plan_answers_are_read(tmp_path: Path) -> None:
+    text = MINIMAL.replace(
+        'path = "/billing?account={account_id}"',
+        'path = "/billing?account={account_id}"\nfields = ["plan.tier", "status"]\nauthed = true',
+    ).replace(
+        'delete_path = "/accounts/{account_id}"',
+        'delete_path = "/accounts/{account_id}"\nread_path = "/accounts/{account_id}/state"\n'
+        'guard_account_env = "MY_GUARD"',
+    )
+    text += """
+[upgrade]
+plan = "pro"
+tier_path = "/billing?account={account_id}"
+tier_field = "plan.tier"
+event = { id = "{event_id}" }
+[[upgrade.unknown_plan]]
+status = 422
+code = "unknown_plan"
+"""
+    profile = load_profile(write(tmp_path, text))
+    assert profile.billing.fields == ("plan.tier", "status") and profile.billing.authed
+    assert profile.cohort is not None
+    assert profile.cohort.read_path == "/accounts/{account_id}/state"
+    assert profile.cohort.guard_account_env == "MY_GUARD"
+    assert profile.upgrade is not None
+    assert [(e.status, e.code) for e in profile.upgrade.unknown_plan] == [(422, "unknown_plan")]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('path = "/invoices"', 'path = "/invoices"\nfields = []', "[invoices] `fields` must name"),
+        (
+            'path = "/invoices"',
+            'path = "/invoices"\nauthed = "yes"',
+            "`authed` must be true or false",
+        ),
+        (
+            'delete_path = "/accounts/{account_id}"',
+            'delete_path = "/accounts/{account_id}"\nread_path = "/a/{run_id}"',
+            "read_path uses {run_id}",
+        ),
+    ],
+)
+def test_the_newer_keys_are_checked_as_strictly_as_the_rest(
+    tmp_path: Path, old: str, new: str, message: str
+) -> None:
+    with pytest.raises(ProfileError, match=message.replace("[", r"\[").replace("{", r"\{")):
+        load_profile(write(tmp_path, MINIMAL.replace(old, new)))
+
+
+def test_the_shipped_profiles_name_the_fields_their_legs_rely_on() -> None:
+    reference = load_profile("reference")
+    assert reference.billing.fields == ("plan_tier",)
+    assert not reference.checkout.authed  # the reference has no bearer auth
+    razorpay = load_profile("razorpay-subscriptions")
+    assert razorpay.billing.fields == ("tier",)
+    assert all(t.authed for t in (razorpay.checkout, razorpay.billing, razorpay.invoices))
+    assert razorpay.upgrade is not None and razorpay.upgrade.unknown_plan

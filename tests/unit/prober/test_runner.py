@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-from probe_doubles import FakeClock, FakeTarget, error, make_prober, outcome_count
+from probe_doubles import SECRET, FakeClock, FakeTarget, error, make_prober, outcome_count
 
 from harness.prober import DEFAULT_LEGS, LEG_NAMES, Leg, LegOutcome, ProbeSecrets
 from harness.prober.context import LegContext
@@ -45,7 +45,7 @@ async def test_the_run_mints_one_account_for_the_reachability_legs_and_reaps_it_
     target = FakeTarget()
     await make_prober(target).run_once()
     assert target.calls[0] == "POST /v1/accounts"
-    assert target.calls[-1] == "DELETE /v1/accounts/acct_unit1"
+    assert target.calls[-2:] == ["DELETE /v1/accounts/acct_unit1", "GET /v1/accounts/acct_unit1"]
     assert target.calls.count("POST /v1/accounts") == 2  # the run's account and the upgrade leg's
     assert target.tiers == {}  # both reaped
 
@@ -72,8 +72,9 @@ async def test_a_mint_that_finds_the_target_down_fails_the_reachability_legs() -
     for leg in ("checkout_reachable", "billing_state", "invoices_reachable"):
         assert results[leg].result == "fail"
         assert "no probe account" in results[leg].reason
-    # the upgrade leg's own mint failing is set-up drift, never an outage (PRIOR_ART.md §3)
-    assert results["upgrade_webhook_e2e"].result == "degraded"
+    # the upgrade leg's own mint answering 5xx is the same outage, not set-up drift
+    assert results["upgrade_webhook_e2e"].result == "fail"
+    assert results["upgrade_webhook_e2e"].reason == "cohort mint: 503 database_unavailable (5xx)"
 
 
 async def test_a_mint_refused_with_a_4xx_makes_the_reachability_legs_degraded() -> None:
@@ -191,3 +192,26 @@ async def test_a_leg_that_never_answers_fails_at_twice_its_budget() -> None:
     assert invoices.reason.startswith("timeout: no verdict within 0.01s")
     assert not invoices.observed
     assert report.by_leg()["webhook_security"].result == "pass"  # the run went on
+
+
+async def test_a_target_that_deletes_a_standing_non_cohort_account_has_no_reap_guard() -> None:
+    target = FakeTarget()
+    target.tiers["acct_real_customer"] = "pro"  # the double's DELETE has no cohort guard
+    secrets = ProbeSecrets(webhook_secret=SECRET, guard_account_id="acct_real_customer")
+    prober = make_prober(target, secrets=secrets)
+    report = await prober.run_once()
+    assert report.reap_failures == (
+        "account acct_real_customer: reap guard missing: "
+        "DELETE of a non-cohort account answered 204",
+    )
+    assert report.failed
+    assert prober.metrics.registry.get_sample_value("payment_probe_cohort_leaked") == 1
+
+
+async def test_a_target_that_refuses_to_delete_the_standing_account_keeps_the_run_clean() -> None:
+    target = FakeTarget()
+    target.on("DELETE /v1/accounts/acct_real_customer", error(409, "not_test_cohort"))
+    secrets = ProbeSecrets(webhook_secret=SECRET, guard_account_id="acct_real_customer")
+    report = await make_prober(target, secrets=secrets).run_once()
+    assert report.reap_failures == () and not report.failed
+    assert "DELETE /v1/accounts/acct_real_customer" in target.calls

@@ -13,16 +13,16 @@ from probe_doubles import SECRET, START, TOKEN, FakeClock, FakeTarget, error, ma
 from fakes.signing import RazorpaySigner, StripeSigner
 from harness.prober import ProbeSecrets
 from harness.prober.results import LegResult
+from harness.prober.runner import DEFAULT_LEGS
 
 
 def upgrade_calls(target: FakeTarget) -> list[str]:
-    """The upgrade leg's requests: everything after the unsigned security webhook, run reap excluded."""
-    calls = target.calls
-    start = calls.index("POST /v1/payments/webhook/stripe") + 1
-    return calls[start:-1]
+    """The upgrade leg's requests: the run's own account (acct_unit1, minted first) left out."""
+    return [c for c in target.calls[1:] if not c.endswith("acct_unit1")]
 
 
 async def run_upgrade(target: FakeTarget, **kwargs: object) -> LegResult:
+    kwargs.setdefault("legs", (DEFAULT_LEGS[4],))  # the upgrade leg alone
     report = await make_prober(target, **kwargs).run_once()  # type: ignore[arg-type]
     return report.by_leg()["upgrade_webhook_e2e"]
 
@@ -34,9 +34,11 @@ async def test_the_tier_advancing_passes_after_mint_webhook_read_and_reap() -> N
     assert leg.reason == "signed stripe event accepted; tier advanced to pro"
     assert upgrade_calls(target) == [
         "POST /v1/accounts",
+        "GET /v1/billing",  # the tier before: to tell "did not advance" from "the wrong plan"
         "POST /v1/payments/webhook/stripe",
         "GET /v1/billing",
         "DELETE /v1/accounts/acct_unit2",
+        "GET /v1/accounts/acct_unit2",  # the reap read back: it must be gone
     ]
     assert leg.details == {"cohort_account_id": "acct_unit2", "reaped": "yes"}
 
@@ -44,7 +46,7 @@ async def test_the_tier_advancing_passes_after_mint_webhook_read_and_reap() -> N
 async def test_the_event_is_signed_over_the_exact_bytes_sent() -> None:
     target = FakeTarget()
     await run_upgrade(target)
-    delivery = [r for r in target.requests if r.url.path == "/v1/payments/webhook/stripe"][1]
+    (delivery,) = [r for r in target.requests if r.url.path == "/v1/payments/webhook/stripe"]
     timestamp = StripeSigner(SECRET, now=lambda: START).verify(delivery.content, delivery.headers)
     assert timestamp == int(START)
     event = json.loads(delivery.content)
@@ -74,7 +76,7 @@ async def test_a_200_that_does_not_flip_the_tier_fails_and_still_reaps_before_re
     assert leg.result == "fail"
     assert "tier did NOT advance" in leg.reason
     assert "plan_tier='free', want 'pro'" in leg.reason
-    assert upgrade_calls(target)[-1] == "DELETE /v1/accounts/acct_unit2"
+    assert upgrade_calls(target)[-2] == "DELETE /v1/accounts/acct_unit2"
     assert leg.details["reaped"] == "yes"
     failed = [r for r in caplog.records if r.getMessage().startswith("payment_probe_failed")]
     assert len(failed) == 1 and "upgrade_webhook_e2e" in failed[0].getMessage()
@@ -82,23 +84,60 @@ async def test_a_200_that_does_not_flip_the_tier_fails_and_still_reaps_before_re
 
 async def test_a_failing_webhook_fails_without_reading_the_tier_and_still_reaps() -> None:
     target = FakeTarget()
-    calls = {"n": 0}
-
-    def second_fails(request: httpx.Request) -> httpx.Response:
-        calls["n"] += 1
-        if calls["n"] == 1:
-            return error(400, "missing_signature_header")
-        return error(500, "internal_error")
-
-    target.on("POST /v1/payments/webhook/stripe", second_fails)
+    target.on("POST /v1/payments/webhook/stripe", error(500, "internal_error"))
     leg = await run_upgrade(target)
     assert leg.result == "fail"
     assert leg.reason == "signed webhook got 500 internal_error; want 200"
     assert upgrade_calls(target) == [
         "POST /v1/accounts",
+        "GET /v1/billing",
         "POST /v1/payments/webhook/stripe",
         "DELETE /v1/accounts/acct_unit2",
+        "GET /v1/accounts/acct_unit2",
     ]
+
+
+async def test_a_tier_moved_to_another_plan_is_told_apart_from_one_that_did_not_move() -> None:
+    target = FakeTarget()
+
+    def wrong_plan(request: httpx.Request) -> httpx.Response:
+        event = json.loads(request.content)
+        account = event["data"]["object"]["parent"]["subscription_details"]["metadata"][
+            "account_id"
+        ]
+        target.tiers[account] = "team"
+        return httpx.Response(200, json={"status": "applied"})
+
+    target.on("POST /v1/payments/webhook/stripe", wrong_plan)
+    leg = await run_upgrade(target)
+    assert leg.result == "fail"
+    assert "advanced to the WRONG plan (from 'free')" in leg.reason
+    assert "plan_tier='team', want 'pro'" in leg.reason
+
+
+async def test_a_signed_event_refused_for_its_signature_is_misconfigured_naming_the_secret() -> (
+    None
+):
+    target = FakeTarget(secret="whsec_the_targets_real_secret")
+    leg = await run_upgrade(target)
+    assert leg.result == "misconfigured"
+    assert "set STRIPE_WEBHOOK_SECRET to the target's test webhook secret" in leg.reason
+
+
+async def test_a_reap_that_answers_2xx_but_keeps_the_account_is_a_leak(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    target = FakeTarget()
+    target.on("DELETE /v1/accounts/acct_unit2", httpx.Response(204))
+    prober = make_prober(target, legs=(DEFAULT_LEGS[4],))
+    report = await prober.run_once()
+    leg = report.by_leg()["upgrade_webhook_e2e"]
+    assert leg.result == "pass" and leg.details["reaped"] == "no"
+    assert report.failed  # a leak fails the one-shot run
+    (leak,) = report.reap_failures
+    assert leak.startswith("account acct_unit2: leaked: DELETE answered 204")
+    assert prober.metrics.registry.get_sample_value("payment_probe_cohort_leaked") == 1
+    assert any("payment_probe_cohort_reap_failed" in r.getMessage() for r in caplog.records)
 
 
 async def test_a_webhook_that_never_answers_times_out_and_the_cohort_is_still_reaped() -> None:
@@ -144,9 +183,25 @@ async def test_a_refused_mint_is_degraded_and_sends_no_webhook() -> None:
 
     target.on("POST /v1/accounts", second_mint_refused)
     leg = await run_upgrade(target)
+    assert leg.result == "fail"  # a 5xx from the mint is the target failing, not set-up drift
+    assert leg.reason == "cohort mint: 500 database_unavailable (5xx)"
+    assert "POST /v1/payments/webhook/stripe" not in target.calls
+
+
+async def test_a_mint_refused_with_a_4xx_is_set_up_drift() -> None:
+    target = FakeTarget()
+    minted = {"n": 0}
+
+    def second_mint_refused(request: httpx.Request) -> httpx.Response:
+        minted["n"] += 1
+        if minted["n"] == 1:
+            return target._reference(request)
+        return error(422, "cohort_disabled")
+
+    target.on("POST /v1/accounts", second_mint_refused)
+    leg = await run_upgrade(target)
     assert leg.result == "degraded"
-    assert leg.reason.startswith("cohort mint failed: 500 database_unavailable")
-    assert target.calls.count("POST /v1/payments/webhook/stripe") == 1  # the unsigned one only
+    assert leg.reason.startswith("cohort mint failed: 422 cohort_disabled (set-up drift")
 
 
 @pytest.mark.parametrize(
@@ -170,19 +225,18 @@ async def test_a_refused_mint_is_degraded_and_sends_no_webhook() -> None:
         ),
     ],
 )
-async def test_missing_configuration_is_degraded_with_nothing_sent(
+async def test_missing_configuration_is_misconfigured_naming_the_variable_with_nothing_sent(
     profile: str, secrets: ProbeSecrets, reason: str
 ) -> None:
     target = FakeTarget()
-    prober = make_prober(target, profile=profile, secrets=secrets)
+    prober = make_prober(target, profile=profile, secrets=secrets, legs=(DEFAULT_LEGS[4],))
     report = await prober.run_once()
     leg = report.by_leg()["upgrade_webhook_e2e"]
-    assert leg.result == "degraded"
-    assert leg.reason == f"{reason}: upgrade leg skipped, nothing sent"
+    assert leg.result == "misconfigured"
+    assert leg.reason.startswith(f"{reason}: set it to ")
+    assert leg.reason.endswith("(upgrade leg skipped, nothing sent)")
     assert not leg.observed
-    webhook_posts = [c for c in target.calls if "webhook" in c]
-    assert len(webhook_posts) == 1  # only webhook_security's unsigned post
-    assert not any("test-cohort" in c for c in target.calls)
+    assert not any("webhook" in c or "test-cohort" in c for c in target.calls)
 
 
 async def test_the_razorpay_event_is_signed_as_razorpay_does_with_an_event_id_header() -> None:
@@ -210,10 +264,15 @@ async def test_the_razorpay_event_is_signed_as_razorpay_does_with_an_event_id_he
     target.on("GET /api/v1/test-cohort/teams", cohort)
     target.on("DELETE /api/v1/test-cohort/teams", cohort)
     target.on("POST /razorpay/webhook", webhook)
-    target.on("", httpx.Response(200, json={"ok": True}))
+    target.on(
+        "", httpx.Response(200, json={"ok": True, "short_url": "u", "tier": "t", "invoices": []})
+    )
     secrets = ProbeSecrets(token=TOKEN, webhook_secret=SECRET, plan_id="plan_test_pro")
-    report = await make_prober(target, profile="razorpay-subscriptions", secrets=secrets).run_once()
-    assert [r.result for r in report.legs] == ["pass"] * 5, report.legs
+    legs = (DEFAULT_LEGS[4],)
+    report = await make_prober(
+        target, profile="razorpay-subscriptions", secrets=secrets, legs=legs
+    ).run_once()
+    assert [r.result for r in report.legs] == ["pass"], report.legs
     signed = next(r for r in target.requests if "x-razorpay-signature" in r.headers)
     event = json.loads(signed.content)
     assert signed.headers["x-razorpay-event-id"] == event["id"]
