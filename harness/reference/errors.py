@@ -26,8 +26,10 @@ class ApiError(Exception):
         *,
         details: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(f"{status} {code}: {message}")
+        self.extra = extra  # top-level fields beside `error` (the x402 v1 `x402Version` and `accepts`)
         self.status = status
         self.code = code
         self.message = message
@@ -73,7 +75,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def api_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ApiError)
         return JSONResponse(
-            error_body(exc.code, exc.message, exc.details),
+            {**error_body(exc.code, exc.message, exc.details), **(exc.extra or {})},
             status_code=exc.status,
             headers=exc.headers,
         )

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .models import Account, LedgerEntry
+from .models import Account, LedgerEntry, Reservation, utcnow
 
-__all__ = ["get_account_for_update", "post_entry"]
+__all__ = [
+    "available_micros",
+    "get_account_for_update",
+    "post_entry",
+    "release_reservation",
+    "reserve",
+]
 
 
 async def get_account_for_update(
@@ -58,3 +66,41 @@ async def post_entry(
     session.add(entry)
     await session.flush()
     return entry
+
+
+async def available_micros(session: AsyncSession, account: Account) -> int:
+    """The balance less what open usage sessions hold (expired reservations hold nothing)."""
+    held = (
+        await session.execute(
+            select(func.coalesce(func.sum(Reservation.amount_micros), 0)).where(
+                Reservation.account_id == account.id, Reservation.expires_at > utcnow()
+            )
+        )
+    ).scalar_one()
+    return account.balance_micros - int(held)
+
+
+async def reserve(
+    session: AsyncSession, account: Account, request_id: str, wanted: int, *, ttl_seconds: float
+) -> int:
+    """Hold up to `wanted` of the account's available balance for one session; how much was held.
+
+    The caller has locked the account row (or holds SQLite's one writer), so concurrent sessions of one
+    account reserve one after another and the sum of their holds never passes the balance.
+    """
+    amount = max(0, min(wanted, await available_micros(session, account)))
+    session.add(
+        Reservation(
+            request_id=request_id,
+            account_id=account.id,
+            amount_micros=amount,
+            expires_at=utcnow() + timedelta(seconds=ttl_seconds),
+        )
+    )
+    await session.flush()
+    return amount
+
+
+async def release_reservation(session: AsyncSession, request_id: str) -> None:
+    """Drop a session's hold (at settle, or when it ends with nothing spent)."""
+    await session.execute(delete(Reservation).where(Reservation.request_id == request_id))
