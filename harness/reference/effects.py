@@ -83,17 +83,27 @@ async def _account_for_payment(
     return None, None
 
 
+async def _receipt(
+    session: AsyncSession, rail: str, processor_ref: str, *, row_lock: bool
+) -> Receipt | None:
+    stmt = select(Receipt).where(Receipt.rail == rail, Receipt.processor_ref == processor_ref)
+    if row_lock:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
 async def credit_payment(
     session: AsyncSession, rail: str, p: PaymentReceived, event_id: str | None, *, row_lock: bool
 ) -> str:
-    """Record a processor receipt once; credit it once when it is USD and attributable."""
-    existing = (
-        await session.execute(
-            select(Receipt).where(Receipt.rail == rail, Receipt.processor_ref == p.processor_ref)
-        )
-    ).scalar_one_or_none()
+    """Record a processor receipt once; credit it once when it is USD and attributable.
+
+    Whatever reports the payment first (a webhook that cannot attribute it yet, `/pay`, reconcile), the
+    receipt row is the one place it is credited: a report that finds it uncredited and knows the account
+    credits it, under the receipt's row lock, so two reports racing on PostgreSQL credit it exactly once.
+    """
+    existing = await _receipt(session, rail, p.processor_ref, row_lock=row_lock)
     if existing is not None and (existing.credited or existing.account_id is not None):
-        return "duplicate_payment"
+        return "duplicate_payment"  # credited, or attributed but not creditable (another currency)
     account_id, topup = await _account_for_payment(session, rail, p)
     receipt = existing
     if receipt is None:
@@ -111,10 +121,18 @@ async def credit_payment(
             async with session.begin_nested():
                 session.add(receipt)
         except IntegrityError:
-            return "duplicate_payment"  # a concurrent event recorded the same payment first
-    else:
+            # a concurrent report recorded the same payment first (PostgreSQL raised once it committed):
+            # take its row under lock and credit it here if it could not
+            found = await _receipt(session, rail, p.processor_ref, row_lock=row_lock)
+            if found is None or found.credited or found.account_id is not None:
+                return "duplicate_payment"
+            receipt = found
+    if receipt.account_id is None and account_id is not None:
         receipt.account_id = account_id
-    if account_id is None or p.amount_micros is None or p.amount_micros <= 0:
+        receipt.topup_id = receipt.topup_id or (topup.id if topup else None)
+    account_id = receipt.account_id
+    amount = receipt.amount_micros
+    if account_id is None or amount is None or amount <= 0:
         return "not_credited"  # another currency, or nobody to credit: kept for reconciliation
     account = await get_account_for_update(session, account_id, row_lock=row_lock)
     if account is None:
@@ -124,7 +142,7 @@ async def credit_payment(
         account,
         kind="credit",
         direction=1,
-        amount_micros=p.amount_micros,
+        amount_micros=amount,
         source=rail,
         reference=p.processor_ref,
         idempotency_key=f"credit:{rail}:{p.processor_ref}",
@@ -132,6 +150,8 @@ async def credit_payment(
         counts_as_paid=True,
     )
     receipt.credited = True
+    if topup is None and receipt.topup_id:
+        topup = await session.get(Topup, receipt.topup_id)
     if topup is not None:
         topup.status = "paid"
     return "applied"

@@ -144,7 +144,6 @@ async def charge(request: Request, state: ServiceState = Depends(get_state)) -> 
                     f"available balance {available} < charge {priced.charged_micros} micros",
                     details={
                         "balance_micros": account.balance_micros,
-                        "available_micros": available,
                         "charged_micros": priced.charged_micros,
                     },
                 )

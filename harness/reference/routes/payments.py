@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse
 
 from ..effects import credit_payment
 from ..errors import ApiError, error_body
-from ..models import Account, Topup
+from ..models import Account, Receipt, Topup
 from ..money import MICROS_PER_CENT, micros_to_decimal_text
 from ..rails.base import RAILS, PaymentReceived, RailError
 from ..rails.cdp import PaymentDeclined, decode_x_payment
@@ -215,6 +215,13 @@ async def pay_cdp_topup(
         raise ApiError(409, "topup_not_payable", "this top-up has no payment requirements")
     requirements = accepts[0]
     nonce = (payload.payload.get("authorization") or {}).get("nonce")
+    if nonce:
+        # recorded before the settle: the facilitator's settlement webhook, which names the nonce, can
+        # land before this request finishes and must find the top-up (and its account) by it
+        async with state.db.write() as session:
+            row = await session.get(Topup, topup_id)
+            assert row is not None
+            row.details = {**row.details, "nonce": str(nonce)}
     try:
         settled = await cdp.verify_and_settle(payload, requirements)
     except PaymentDeclined as exc:
@@ -227,7 +234,7 @@ async def pay_cdp_topup(
         row = await session.get(Topup, topup_id)
         assert row is not None
         row.details = {**row.details, "nonce": nonce, "transaction": settled.transaction}
-        outcome = await credit_payment(
+        await credit_payment(
             session,
             "cdp",
             PaymentReceived(
@@ -243,6 +250,15 @@ async def pay_cdp_topup(
         )
         row.status = "paid"
         topup = row
+        receipt = (
+            await session.execute(
+                select(Receipt).where(
+                    Receipt.rail == "cdp", Receipt.processor_ref == settled.transaction
+                )
+            )
+        ).scalar_one()
+        # credited by this request or by the settlement webhook that overtook it: either way, once
+        credited = receipt.credited and receipt.account_id == row.account_id
     receipt = {
         "success": True,
         "transaction": settled.transaction,
@@ -253,7 +269,7 @@ async def pay_cdp_topup(
         PayResult(
             topup=topup_out(topup),
             transaction=settled.transaction,
-            credited_micros=settled.amount_micros if outcome == "applied" else 0,
+            credited_micros=(receipt.amount_micros or 0) if credited else 0,
         ).model_dump(mode="json"),
         headers={"X-PAYMENT-RESPONSE": base64.b64encode(json.dumps(receipt).encode()).decode()},
     )
