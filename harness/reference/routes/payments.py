@@ -250,7 +250,7 @@ async def pay_cdp_topup(
         )
         row.status = "paid"
         topup = row
-        receipt = (
+        recorded = (
             await session.execute(
                 select(Receipt).where(
                     Receipt.rail == "cdp", Receipt.processor_ref == settled.transaction
@@ -258,7 +258,9 @@ async def pay_cdp_topup(
             )
         ).scalar_one()
         # credited by this request or by the settlement webhook that overtook it: either way, once
-        credited = receipt.credited and receipt.account_id == row.account_id
+        credited = recorded.amount_micros or 0
+        if not recorded.credited or recorded.account_id != row.account_id:
+            credited = 0
     receipt = {
         "success": True,
         "transaction": settled.transaction,
@@ -269,7 +271,7 @@ async def pay_cdp_topup(
         PayResult(
             topup=topup_out(topup),
             transaction=settled.transaction,
-            credited_micros=(receipt.amount_micros or 0) if credited else 0,
+            credited_micros=credited,
         ).model_dump(mode="json"),
         headers={"X-PAYMENT-RESPONSE": base64.b64encode(json.dumps(receipt).encode()).decode()},
     )
