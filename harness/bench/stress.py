@@ -180,7 +180,7 @@ async def open_world(database_url: str, **settings: Any) -> AsyncIterator[X402Wo
 # ---------------------------------------------------------------- class 2: pay/webhook races
 
 
-async def pay_topup(world: X402World, account: str, amount: int, order: str) -> None:
+async def pay_topup(world: X402World, account: str, amount: int, order: str) -> httpx.Response:
     """Start an x402 top-up and pay it, the settlement webhook landing in `order` relative to `/pay`."""
     r = await world.call(
         "POST", "/v1/payments/topup/cdp", json={"account_id": account, "amount_micros": amount}
@@ -211,6 +211,7 @@ async def pay_topup(world: X402World, account: str, amount: int, order: str) -> 
     await asyncio.gather(*pending)
     if order == "after" and paid.status_code == 200:
         await world.deliver_settlement(paid.json()["transaction"])
+    return paid
 
 
 async def races(world: X402World, count: int, *, parallel: int = 8) -> dict[str, int]:

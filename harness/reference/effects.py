@@ -101,10 +101,13 @@ async def credit_payment(
     receipt row is the one place it is credited: a report that finds it uncredited and knows the account
     credits it, under the receipt's row lock, so two reports racing on PostgreSQL credit it exactly once.
     """
+    # lock order on PostgreSQL, the same on every path: top-up, then receipt, then account
+    account_id, topup = await _account_for_payment(session, rail, p)
+    if topup is not None and row_lock:
+        await session.execute(select(Topup.id).where(Topup.id == topup.id).with_for_update())
     existing = await _receipt(session, rail, p.processor_ref, row_lock=row_lock)
     if existing is not None and (existing.credited or existing.account_id is not None):
         return "duplicate_payment"  # credited, or attributed but not creditable (another currency)
-    account_id, topup = await _account_for_payment(session, rail, p)
     receipt = existing
     if receipt is None:
         receipt = Receipt(
