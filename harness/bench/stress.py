@@ -32,7 +32,8 @@ from typing import Any
 
 import httpx
 
-from fakes.cdp.app import CdpFakeApp, create_app as create_fake_cdp
+from fakes.cdp.app import CdpFakeApp
+from fakes.cdp.app import create_app as create_fake_cdp
 from fakes.cdp.config import CdpConfig, default_funded_accounts, derive_test_key
 from fakes.cdp.payer import X402Payer
 from fakes.cdp.webhooks import EventFactory
@@ -257,7 +258,9 @@ async def sessions(world: X402World, count: int, *, balance: int = 1_000_000) ->
         if r.status_code == 200:
             return int(r.json()["spent_micros"])
         details = r.json().get("error", {}).get("details") or {}
-        return int(details.get("spent_micros", 0))  # a session refused mid-way settles what it served
+        return int(
+            details.get("spent_micros", 0)
+        )  # a session refused mid-way settles what it served
 
     served = sum(await asyncio.gather(*(one() for _ in range(count))))
     left = await world.balance(account)
@@ -378,7 +381,9 @@ async def run_stress(
 def main(argv: list[str] | None = None) -> int:
     """Print the counts of one run; exit 1 when any money count is not 0."""
     parser = argparse.ArgumentParser(prog="python -m harness.bench.stress", description=__doc__)
-    parser.add_argument("--database-url", required=True, help="sqlite+aiosqlite:///... or postgresql+asyncpg://...")
+    parser.add_argument(
+        "--database-url", required=True, help="sqlite+aiosqlite:///... or postgresql+asyncpg://..."
+    )
     parser.add_argument("--races", type=int, default=1000)
     parser.add_argument("--sessions", type=int, default=100)
     parser.add_argument("--forged", type=int, default=25, help="bad payments of each kind")

@@ -7,8 +7,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
+
+from .db import is_data_error
 
 __all__ = ["ApiError", "error_body", "install_error_handlers"]
 
@@ -29,7 +32,9 @@ class ApiError(Exception):
         extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(f"{status} {code}: {message}")
-        self.extra = extra  # top-level fields beside `error` (the x402 v1 `x402Version` and `accepts`)
+        self.extra = (
+            extra  # top-level fields beside `error` (the x402 v1 `x402Version` and `accepts`)
+        )
         self.status = status
         self.code = code
         self.message = message
@@ -67,6 +72,11 @@ def _allowed_methods(request: Request) -> set[str]:
         if regex is not None and regex.match(request.url.path):
             methods |= set(getattr(route, "methods", None) or ())
     return methods
+
+
+def _input_code(request: Request, default: str) -> str:
+    """Bad input on a webhook is the processor's `invalid_payload`; elsewhere `default`."""
+    return "invalid_payload" if request.url.path.startswith("/v1/payments/webhook/") else default
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -115,7 +125,26 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=500,
         )
 
+    async def too_deep(request: Request, exc: Exception) -> JSONResponse:
+        # JSON nested past the parser's recursion limit, wherever it was parsed (FastAPI's own body
+        # parsing, a webhook signature check): malformed input, not a server fault
+        code = _input_code(request, "invalid_json")
+        return JSONResponse(error_body(code, "JSON is nested too deeply"), status_code=400)
+
+    async def database_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, DBAPIError)
+        if is_data_error(exc):
+            # a value no column can hold that no earlier check caught: the sender's 400, not our 500
+            code = _input_code(request, "invalid_request")
+            log.warning("refused unstorable input on %s: %s", request.url.path, exc.orig)
+            return JSONResponse(
+                error_body(code, "a value in the request cannot be stored"), status_code=400
+            )
+        return await unexpected(request, exc)
+
     app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(RecursionError, too_deep)
+    app.add_exception_handler(DBAPIError, database_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected)

@@ -96,8 +96,8 @@ def check_event(event: ProcessorEvent) -> None:
                 problem = text_problem(value, _WIDTHS.get(f.name, _LOOKUP_WIDTH))
                 if problem:
                     raise PayloadInvalid(f"{f.name} {problem}")
-        if isinstance(effect, PaymentReceived) and effect.amount_micros is not None:
-            if not 0 <= effect.amount_micros <= MAX_PAYMENT_MICROS:
-                raise PayloadInvalid(
-                    f"amount is outside 0..{MAX_PAYMENT_MICROS} micro-USD: refused, not credited"
-                )
+        micros = effect.amount_micros if isinstance(effect, PaymentReceived) else None
+        if micros is not None and not 0 <= micros <= MAX_PAYMENT_MICROS:
+            raise PayloadInvalid(
+                f"amount is outside 0..{MAX_PAYMENT_MICROS} micro-USD: refused, not credited"
+            )

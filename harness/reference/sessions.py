@@ -65,7 +65,9 @@ class PaymentSession:
         self._metrics = metrics
         self._timeout = timeout_seconds
         self._on_done = on_done
-        self._release = release  # frees a reserved cap when nothing is spent (the settle frees it otherwise)
+        self._release = (
+            release  # frees a reserved cap when nothing is spent (the settle frees it otherwise)
+        )
         self._pending: asyncio.Task[str | None] | None = None
 
     def charge(self, amount_micros: int) -> bool:

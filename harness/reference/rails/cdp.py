@@ -64,7 +64,9 @@ def decode_x_payment(header: str) -> PaymentPayloadV1:
     except (binascii.Error, ValueError, RecursionError) as exc:
         # RecursionError: JSON nested deeper than the parser goes is malformed input, not a crash
         reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-        raise ValueError(f"X-PAYMENT is not a base64 JSON x402 v1 payment payload: {reason}") from exc
+        raise ValueError(
+            f"X-PAYMENT is not a base64 JSON x402 v1 payment payload: {reason}"
+        ) from exc
 
 
 def authorized_micros(payload: PaymentPayloadV1) -> int:
@@ -258,8 +260,10 @@ class CdpAdapter:
             effects=(
                 PaymentReceived(
                     processor_ref=str(tx),
-                    amount_text=f"{micros / 1:.0f}" if not is_usdc else _usdc_text(micros),
-                    currency="USD" if is_usdc else (asset or "UNKNOWN"),
+                    amount_text=str(micros) if not is_usdc else _usdc_text(micros),
+                    # another token is recorded, never credited; its contract address does not fit a
+                    # currency code, so it is recorded as NON_USDC (the amount stays in atomic units)
+                    currency="USD" if is_usdc else "NON_USDC",
                     amount_micros=micros if is_usdc else None,
                     customer_ref=str(data.get("from") or data.get("payer") or "") or None,
                     topup_ref=str(data["nonce"]) if data.get("nonce") else None,

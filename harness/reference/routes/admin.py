@@ -229,15 +229,13 @@ async def _reconcile_cdp(
     uncredited while a top-up it pays is known (its id, its settled transaction or its authorisation
     nonce) is a lost credit, credited here once unless `dry_run`."""
     async with state.db.read() as session:
-        topups = list(
-            (await session.execute(select(Topup).where(Topup.rail == "cdp"))).scalars()
-        )
+        topups = list((await session.execute(select(Topup).where(Topup.rail == "cdp"))).scalars())
     by_ref: dict[str, Topup] = {}
-    for topup in topups:
-        by_ref[topup.id] = topup
+    for known in topups:
+        by_ref[known.id] = known
         for key in ("transaction", "nonce"):
-            if topup.details.get(key):
-                by_ref[str(topup.details[key])] = topup
+            if known.details.get(key):
+                by_ref[str(known.details[key])] = known
     mismatches: list[ReconcileMismatch] = []
     for receipt in receipts:
         if receipt.credited or receipt.currency.upper() != "USD" or not receipt.amount_micros:

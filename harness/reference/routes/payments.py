@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Header, Request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import JSONResponse
 
 from ..effects import credit_payment
@@ -64,6 +65,15 @@ def _x402_body(state: ServiceState, topup: Topup, message: str, code: str) -> di
     return body
 
 
+async def _topup_by_key(
+    session: AsyncSession, account_id: str, rail: str, key: str | None
+) -> Topup | None:
+    stmt = select(Topup).where(
+        Topup.account_id == account_id, Topup.rail == rail, Topup.client_key == key
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
 @router.post(
     "/topup/{rail}",
     status_code=201,
@@ -85,41 +95,49 @@ async def start_topup(
     body = await parse_body(request, TopupCreate)
     if rail == "stripe" and body.amount_micros % MICROS_PER_CENT:
         raise ApiError(422, "validation_error", "amount_micros: Stripe top-ups are whole cents")
-    async with state.db.write() as session:
-        account = await session.get(Account, body.account_id)
-        if account is None:
-            raise ApiError(404, "account_not_found", f"no account {body.account_id!r}")
-        customer_ref = (
-            account.stripe_customer_id if rail == "stripe" else account.xendit_customer_id
-        )
-        existing = None
-        if idempotency_key:
-            existing = (
-                await session.execute(
-                    select(Topup).where(
-                        Topup.account_id == body.account_id,
-                        Topup.rail == rail,
-                        Topup.client_key == idempotency_key,
-                    )
+    try:
+        async with state.db.write() as session:
+            account = await session.get(Account, body.account_id)
+            if account is None:
+                raise ApiError(404, "account_not_found", f"no account {body.account_id!r}")
+            customer_ref = (
+                account.stripe_customer_id if rail == "stripe" else account.xendit_customer_id
+            )
+            existing = None
+            if idempotency_key:
+                existing = await _topup_by_key(session, body.account_id, rail, idempotency_key)
+            if existing is not None and existing.amount_micros != body.amount_micros:
+                raise ApiError(
+                    409,
+                    "idempotency_key_reused",
+                    "this Idempotency-Key was used for a different top-up",
                 )
-            ).scalar_one_or_none()
-        if existing is not None and existing.amount_micros != body.amount_micros:
+            topup = existing or Topup(
+                id=new_id("top"),
+                account_id=body.account_id,
+                rail=rail,
+                amount_micros=body.amount_micros,
+                status="created",
+                client_key=idempotency_key,
+                details={},
+            )
+            if existing is None:
+                session.add(topup)
+    except IntegrityError:
+        # a concurrent request with the same Idempotency-Key inserted the top-up first
+        async with state.db.read() as session:
+            existing = await _topup_by_key(session, body.account_id, rail, idempotency_key)
+        if existing is None or existing.status == "created":
+            raise ApiError(
+                409, "conflict", "concurrent top-up start with this Idempotency-Key; retry"
+            ) from None
+        if existing.amount_micros != body.amount_micros:
             raise ApiError(
                 409,
                 "idempotency_key_reused",
                 "this Idempotency-Key was used for a different top-up",
-            )
-        topup = existing or Topup(
-            id=new_id("top"),
-            account_id=body.account_id,
-            rail=rail,
-            amount_micros=body.amount_micros,
-            status="created",
-            client_key=idempotency_key,
-            details={},
-        )
-        if existing is None:
-            session.add(topup)
+            ) from None
+        topup = existing
     replay = existing is not None and existing.status != "created"
     if replay:
         return JSONResponse(topup_out(topup).model_dump(mode="json"), status_code=200)

@@ -99,9 +99,7 @@ async def _open_x402_session(
     async def settle_x402(spent: int) -> str | None:
         if spent < cap:
             # the x402 exact scheme settles the authorised value; the metered actual is dropped
-            log.warning(
-                "settle_actual_dropped protocol=x402 spent=%d authorised=%d", spent, cap
-            )
+            log.warning("settle_actual_dropped protocol=x402 spent=%d authorised=%d", spent, cap)
         settled = await cdp.settle(payload, requirements)
         return settled.transaction
 
@@ -110,7 +108,9 @@ async def _open_x402_session(
         await record(outcome, spent, tx)
 
     async def unused() -> None:
-        state.x402_in_use.discard(key)  # nothing was spent, nothing settled: the payment is still good
+        state.x402_in_use.discard(
+            key
+        )  # nothing was spent, nothing settled: the payment is still good
 
     return state.components.session_class(
         protocol="x402",
@@ -130,7 +130,9 @@ async def _open_wallet_session(
     db = state.db
     account_id = body.account_id
     if not account_id:
-        raise ApiError(402, "payment_required", "send X-PAYMENT or an account_id with wallet credit")
+        raise ApiError(
+            402, "payment_required", "send X-PAYMENT or an account_id with wallet credit"
+        )
     wanted = sum(body.charges_micros)
     ttl = (
         state.settings.settle_timeout_seconds

@@ -6,8 +6,10 @@ import logging
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..errors import ApiError
+from ..inputs import check_event
 from ..models import WebhookEvent
 from ..rails.base import PayloadInvalid, SignatureInvalid, SignatureMissing
 from ..state import ServiceState, get_state
@@ -55,20 +57,28 @@ async def receive_webhook(
         raise ApiError(400, "webhook_signature_invalid", str(exc)) from exc
     try:
         event = adapter.parse_webhook(body, request.headers)
-    except PayloadInvalid as exc:
+        check_event(event)  # a signed event no column can hold is refused once, never a 5xx retried
+    except Exception as exc:  # a verified body we cannot read is the sender's 400, whatever broke
         state.metrics.webhooks.labels(rail=rail, outcome="invalid").inc()
-        raise ApiError(400, "invalid_payload", str(exc)) from exc
+        if not isinstance(exc, PayloadInvalid):
+            log.warning("unreadable verified %s event: %r", rail, exc)
+        reason = "JSON is nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise ApiError(400, "invalid_payload", reason[:300]) from exc
+
+    async def apply(session: AsyncSession) -> str:
+        record = WebhookEvent(
+            rail=rail, event_id=event.event_id, event_type=event.event_type, outcome="pending"
+        )
+        session.add(record)
+        await session.flush()  # the unique (rail, event_id) key is the dedupe
+        record.outcome = await state.components.apply_effects(
+            session, rail, event.event_id, event.effects, row_lock=state.db.supports_row_locks
+        )
+        return record.outcome
+
     try:
-        async with state.db.write() as session:
-            record = WebhookEvent(
-                rail=rail, event_id=event.event_id, event_type=event.event_type, outcome="pending"
-            )
-            session.add(record)
-            await session.flush()  # the unique (rail, event_id) key is the dedupe
-            record.outcome = await state.components.apply_effects(
-                session, rail, event.event_id, event.effects, row_lock=state.db.supports_row_locks
-            )
-            outcome = record.outcome
+        # run again from the start if PostgreSQL breaks a deadlock between two events of one account
+        outcome = await state.db.transaction(apply)
     except IntegrityError:
         state.metrics.webhooks.labels(rail=rail, outcome="duplicate").inc()
         return WebhookResult(

@@ -144,14 +144,10 @@ async def test_cdp_reconcile_credits_a_payment_left_uncredited_once(world: X402W
         ("not_credited", tx, False)
     ]
     assert await world.balance(account) == 0
-    fix = (
-        await world.call("POST", "/admin/reconcile/cdp?dry_run=false", headers=headers)
-    ).json()
+    fix = (await world.call("POST", "/admin/reconcile/cdp?dry_run=false", headers=headers)).json()
     assert [m["fixed"] for m in fix["mismatches"]] == [True]
     assert await world.balance(account) == 1_500_000
-    again = (
-        await world.call("POST", "/admin/reconcile/cdp?dry_run=false", headers=headers)
-    ).json()
+    again = (await world.call("POST", "/admin/reconcile/cdp?dry_run=false", headers=headers)).json()
     assert again["status"] == "ok"
     assert await world.balance(account) == 1_500_000
     async with _db(world).read() as session:
