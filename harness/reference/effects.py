@@ -209,10 +209,14 @@ async def _subscription_for(
     plan: str | None,
     checkout_ref: str | None = None,
     local_id: str | None = None,
+    *,
+    row_lock: bool,
 ) -> Subscription | None:
     sub = await _find_subscription(session, rail, ref, checkout_ref=checkout_ref, local_id=local_id)
     if sub is None and account_id and plan in PLAN_RANK:
-        if await session.get(Account, account_id) is None:
+        # the account row is locked before any row referencing it is written: a foreign key check takes
+        # a share lock, and upgrading it later (recompute_tier) deadlocks two events of one account
+        if await get_account_for_update(session, account_id, row_lock=row_lock) is None:
             return None
         canceled = await _cancellation_seen(session, rail, ref)
         sub = Subscription(
@@ -232,10 +236,18 @@ async def _subscription_for(
 
 async def _paid(session: AsyncSession, rail: str, e: SubscriptionPaid, *, row_lock: bool) -> str:
     sub = await _subscription_for(
-        session, rail, e.subscription_ref, e.account_id, e.plan, e.checkout_ref, e.local_id
+        session,
+        rail,
+        e.subscription_ref,
+        e.account_id,
+        e.plan,
+        e.checkout_ref,
+        e.local_id,
+        row_lock=row_lock,
     )
     if sub is None:
         return "ignored"
+    await get_account_for_update(session, sub.account_id, row_lock=row_lock)  # before the invoice row
     invoice = Invoice(
         account_id=sub.account_id,
         rail=rail,

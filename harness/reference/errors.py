@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
 from .db import is_data_error
+from .inputs import UNSTORABLE_TEXT
 
 __all__ = ["ApiError", "error_body", "install_error_handlers"]
 
@@ -97,6 +98,11 @@ def install_error_handlers(app: FastAPI) -> None:
             return JSONResponse(
                 error_body("invalid_json", "request body is not valid JSON"), status_code=400
             )
+        # a NUL or a lone surrogate (pydantic's `string_unicode`): not storable text, a malformed body
+        unstorable = [e for e in errors if e.get("type") in (UNSTORABLE_TEXT, "string_unicode")]
+        if unstorable:
+            message = f"request body is not storable JSON: {unstorable[0].get('msg')}"
+            return JSONResponse(error_body("invalid_json", message), status_code=400)
         fields = [
             {"field": _field_path(e.get("loc", ())), "message": str(e.get("msg", "invalid"))}
             for e in errors

@@ -15,6 +15,7 @@ from .rails.base import PayloadInvalid, PaymentReceived, ProcessorEvent
 
 __all__ = [
     "MAX_PAYMENT_MICROS",
+    "UNSTORABLE_TEXT",
     "UnstorableInput",
     "check_event",
     "check_strings",
@@ -24,6 +25,9 @@ __all__ = [
 
 #: the largest single payment the service credits: $100,000,000 (balances are 64-bit micro-USD)
 MAX_PAYMENT_MICROS = 10**14
+
+#: the validation error type of a body string no database stores (answered 400 `invalid_json`)
+UNSTORABLE_TEXT = "unstorable_text"
 
 #: column widths of the fields an event writes (see models.py)
 _WIDTHS = {
