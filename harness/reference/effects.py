@@ -247,7 +247,8 @@ async def _paid(session: AsyncSession, rail: str, e: SubscriptionPaid, *, row_lo
     )
     if sub is None:
         return "ignored"
-    await get_account_for_update(session, sub.account_id, row_lock=row_lock)  # before the invoice row
+    # locked before the invoice row that references it (see _subscription_for)
+    await get_account_for_update(session, sub.account_id, row_lock=row_lock)
     invoice = Invoice(
         account_id=sub.account_id,
         rail=rail,
