@@ -13,7 +13,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .components import Components, default_routers
 from .contract import serve_pinned_contract
 from .db import Database
-from .errors import error_body, install_error_handlers
+from .errors import JsonTooDeep, error_body, install_error_handlers
+from .inputs import MAX_JSON_DEPTH, json_too_deep
 from .metrics import ServiceMetrics
 from .rails.base import RailAdapter, RetryPolicy
 from .rails.cdp import CdpAdapter
@@ -68,14 +69,19 @@ class _Guard:
                     return
         received = 0
         started = False
+        chunks: list[bytes] = []
 
         async def counting_receive() -> Message:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
+                chunk = message.get("body", b"")
+                received += len(chunk)
                 if received > limit:
                     raise _BodyLimit(limit)
+                chunks.append(chunk)
+                if not message.get("more_body", False) and json_too_deep(b"".join(chunks)):
+                    raise JsonTooDeep(MAX_JSON_DEPTH)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -89,6 +95,9 @@ class _Guard:
         except _BodyLimit:
             if not started:
                 await _send_413(send, limit)
+        except JsonTooDeep as exc:
+            if not started:
+                await _send_error(send, 400, "invalid_json", str(exc.detail))
 
 
 def _refusal(scope: Scope, settings: ReferenceSettings) -> tuple[int, str, str] | None:

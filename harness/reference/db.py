@@ -21,7 +21,7 @@ from sqlalchemy.pool import StaticPool
 
 from .models import Base
 
-__all__ = ["Database", "is_data_error", "is_retryable", "sqlstate"]
+__all__ = ["Database", "insert_ignore", "is_data_error", "is_retryable", "sqlstate"]
 
 T = TypeVar("T")
 
@@ -141,3 +141,12 @@ def is_data_error(exc: DBAPIError) -> bool:
         return state.startswith("22")
     text_ = str(exc.orig)
     return "invalid input for query argument" in text_ or "encoding" in text_.lower()
+
+
+def insert_ignore(session: AsyncSession, table: Any) -> Any:
+    """`INSERT ... ON CONFLICT DO NOTHING` for the session's database (PostgreSQL or SQLite): with
+    `.returning(...)` it answers no row when a unique key already holds the value, in one round trip."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()

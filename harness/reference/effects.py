@@ -6,12 +6,21 @@ events (a CDP `/pay` and its webhook, a PAID then SETTLED Xendit callback), move
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .ledger import get_account_for_update, post_entry
-from .models import Account, Invoice, Receipt, Subscription, SubscriptionCancellation, Topup
+from .db import insert_ignore
+from .ledger import credit_account, get_account_for_update, post_entry
+from .models import (
+    Account,
+    Invoice,
+    Receipt,
+    Subscription,
+    SubscriptionCancellation,
+    Topup,
+    utcnow,
+)
 from .rails.base import (
     Effect,
     PaymentReceived,
@@ -105,12 +114,11 @@ async def credit_payment(
     account_id, topup = await _account_for_payment(session, rail, p)
     if topup is not None and row_lock:
         await session.execute(select(Topup.id).where(Topup.id == topup.id).with_for_update())
-    existing = await _receipt(session, rail, p.processor_ref, row_lock=row_lock)
-    if existing is not None and (existing.credited or existing.account_id is not None):
-        return "duplicate_payment"  # credited, or attributed but not creditable (another currency)
-    receipt = existing
-    if receipt is None:
-        receipt = Receipt(
+    creditable = account_id is not None and p.amount_micros is not None and p.amount_micros > 0
+    # one statement records the payment: a conflict on (rail, processor_ref) means another report has it
+    receipt_id = await session.scalar(
+        insert_ignore(session, Receipt)
+        .values(
             rail=rail,
             processor_ref=p.processor_ref,
             account_id=account_id,
@@ -118,25 +126,57 @@ async def credit_payment(
             amount_minor=p.amount_text,
             currency=p.currency.upper(),
             amount_micros=p.amount_micros,
+            credited=creditable,
             event_id=event_id,
+            created_at=utcnow(),
         )
-        try:
-            async with session.begin_nested():
-                session.add(receipt)
-        except IntegrityError:
-            # a concurrent report recorded the same payment first (PostgreSQL raised once it committed):
-            # take its row under lock and credit it here if it could not
-            found = await _receipt(session, rail, p.processor_ref, row_lock=row_lock)
-            if found is None or found.credited or found.account_id is not None:
-                return "duplicate_payment"
-            receipt = found
-    if receipt.account_id is None and account_id is not None:
-        receipt.account_id = account_id
-        receipt.topup_id = receipt.topup_id or (topup.id if topup else None)
-    account_id = receipt.account_id
-    amount = receipt.amount_micros
-    if account_id is None or amount is None or amount <= 0:
+        .returning(Receipt.id)
+    )
+    if receipt_id is None:
+        return await _credit_recorded(session, rail, p, account_id, topup, row_lock=row_lock)
+    if not creditable:
         return "not_credited"  # another currency, or nobody to credit: kept for reconciliation
+    assert account_id is not None and p.amount_micros is not None
+    balance = await credit_account(
+        session,
+        account_id,
+        p.amount_micros,
+        source=rail,
+        reference=p.processor_ref,
+        idempotency_key=f"credit:{rail}:{p.processor_ref}",
+        memo=f"{rail} payment {p.processor_ref}",
+    )
+    if balance is None:  # the account went away: the receipt stays, uncredited
+        await session.execute(
+            update(Receipt).where(Receipt.id == receipt_id).values(credited=False)
+        )
+        return "not_credited"
+    if topup is not None:
+        topup.status = "paid"
+    return "applied"
+
+
+async def _credit_recorded(
+    session: AsyncSession,
+    rail: str,
+    p: PaymentReceived,
+    account_id: str | None,
+    topup: Topup | None,
+    *,
+    row_lock: bool,
+) -> str:
+    """The payment was recorded by another report: credit it here if that report could not (it did not
+    know the account) and this one can, under the receipt's row lock."""
+    receipt = await _receipt(session, rail, p.processor_ref, row_lock=row_lock)
+    if receipt is None or receipt.credited or receipt.account_id is not None:
+        return "duplicate_payment"  # credited, or attributed but not creditable (another currency)
+    if account_id is None:
+        return "not_credited"
+    receipt.account_id = account_id
+    receipt.topup_id = receipt.topup_id or (topup.id if topup else None)
+    amount = receipt.amount_micros
+    if amount is None or amount <= 0:
+        return "not_credited"
     account = await get_account_for_update(session, account_id, row_lock=row_lock)
     if account is None:
         return "not_credited"

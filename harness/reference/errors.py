@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse
 from .db import is_data_error
 from .inputs import UNSTORABLE_TEXT
 
-__all__ = ["ApiError", "error_body", "install_error_handlers"]
+__all__ = ["ApiError", "JsonTooDeep", "error_body", "install_error_handlers"]
 
 log = logging.getLogger("payharness.reference")
 
@@ -41,6 +41,14 @@ class ApiError(Exception):
         self.message = message
         self.details = details
         self.headers = headers
+
+
+class JsonTooDeep(StarletteHTTPException):
+    """A body nested deeper than the service parses, found while it was being read (an HTTPException, so
+    FastAPI's own body reading re-raises it); answered 400 `invalid_json` (`invalid_payload` on webhooks)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(400, f"JSON is nested deeper than {limit} levels")
 
 
 def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -116,6 +124,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         code = _STATUS_CODES.get(exc.status_code, "http_error")
+        if isinstance(exc, JsonTooDeep):
+            code = _input_code(request, "invalid_json")
         message = exc.detail if isinstance(exc.detail, str) else code
         headers = dict(exc.headers or {})
         if exc.status_code == 405:

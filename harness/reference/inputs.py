@@ -9,22 +9,32 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from typing import Any
 
 from .rails.base import PayloadInvalid, PaymentReceived, ProcessorEvent
 
 __all__ = [
+    "MAX_JSON_DEPTH",
     "MAX_PAYMENT_MICROS",
     "UNSTORABLE_TEXT",
     "UnstorableInput",
     "check_event",
     "check_strings",
+    "json_too_deep",
     "loads",
     "text_problem",
 ]
 
 #: the largest single payment the service credits: $100,000,000 (balances are 64-bit micro-USD)
 MAX_PAYMENT_MICROS = 10**14
+
+#: the deepest JSON nesting the service parses: far past any real body, far short of the C stack (a JSON
+#: parser recursing 100,000 levels can crash the process before Python's recursion limit stops it)
+MAX_JSON_DEPTH = 512
+
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_OPEN, _CLOSE = frozenset(b"[{"), frozenset(b"]}")
 
 #: the validation error type of a body string no database stores (answered 400 `invalid_json`)
 UNSTORABLE_TEXT = "unstorable_text"
@@ -59,6 +69,22 @@ def text_problem(value: str, width: int | None = None) -> str | None:
     if width is not None and len(value) > width:
         return f"is longer than {width} characters"
     return None
+
+
+def json_too_deep(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether JSON text nests arrays and objects deeper than `limit` (brackets inside strings do not
+    count). Counting brackets first keeps this free for ordinary bodies."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    depth = 0
+    for byte in _STRING.sub(b'""', raw):
+        if byte in _OPEN:
+            depth += 1
+            if depth > limit:
+                return True
+        elif byte in _CLOSE:
+            depth -= 1
+    return False
 
 
 def check_strings(data: Any) -> None:

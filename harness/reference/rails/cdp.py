@@ -16,6 +16,7 @@ import httpx
 from x402.http.facilitator_client import FacilitatorConfig, HTTPFacilitatorClient
 from x402.schemas.v1 import PaymentPayloadV1, PaymentRequirementsV1
 
+from ..inputs import json_too_deep
 from ..settings import USDC_BASE_SEPOLIA, CdpRail
 from .base import (
     CheckoutStarted,
@@ -59,6 +60,8 @@ def decode_x_payment(header: str) -> PaymentPayloadV1:
     """Decode `X-PAYMENT` (base64 JSON PaymentPayload, X402-HTTP1); ValueError when malformed."""
     try:
         raw = base64.b64decode(header.strip(), validate=True)
+        if json_too_deep(raw):
+            raise ValueError("nested too deeply")
         data = json.loads(raw)
         return PaymentPayloadV1.model_validate(data)
     except (binascii.Error, ValueError, RecursionError) as exc:

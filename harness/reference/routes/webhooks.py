@@ -5,18 +5,22 @@ from __future__ import annotations
 import logging
 
 from fastapi import APIRouter, Depends, Request
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..db import insert_ignore
 from ..errors import ApiError
 from ..inputs import check_event
-from ..models import WebhookEvent
+from ..models import WebhookEvent, utcnow
 from ..rails.base import PayloadInvalid, SignatureInvalid, SignatureMissing
 from ..state import ServiceState, get_state
 from .schemas import ErrorBody, WebhookResult
 
 router = APIRouter(prefix="/v1/payments", tags=["webhooks"])
 log = logging.getLogger("payharness.reference.webhooks")
+
+_USUAL_OUTCOME = "applied"
 
 
 @router.post(
@@ -65,21 +69,37 @@ async def receive_webhook(
         reason = "JSON is nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         raise ApiError(400, "invalid_payload", reason[:300]) from exc
 
-    async def apply(session: AsyncSession) -> str:
-        record = WebhookEvent(
-            rail=rail, event_id=event.event_id, event_type=event.event_type, outcome="pending"
+    async def apply(session: AsyncSession) -> str | None:
+        # the unique (rail, event_id) key is the dedupe, in one statement; the row is written with the
+        # usual outcome and corrected in the same transaction when the effects say otherwise
+        record_id = await session.scalar(
+            insert_ignore(session, WebhookEvent)
+            .values(
+                rail=rail,
+                event_id=event.event_id,
+                event_type=event.event_type,
+                outcome=_USUAL_OUTCOME,
+                received_at=utcnow(),
+            )
+            .returning(WebhookEvent.id)
         )
-        session.add(record)
-        await session.flush()  # the unique (rail, event_id) key is the dedupe
-        record.outcome = await state.components.apply_effects(
+        if record_id is None:
+            return None  # delivered before
+        outcome: str = await state.components.apply_effects(
             session, rail, event.event_id, event.effects, row_lock=state.db.supports_row_locks
         )
-        return record.outcome
+        if outcome != _USUAL_OUTCOME:
+            await session.execute(
+                update(WebhookEvent).where(WebhookEvent.id == record_id).values(outcome=outcome)
+            )
+        return outcome
 
     try:
         # run again from the start if PostgreSQL breaks a deadlock between two events of one account
         outcome = await state.db.transaction(apply)
     except IntegrityError:
+        outcome = None  # a concurrent delivery of the same event won the unique key
+    if outcome is None:
         state.metrics.webhooks.labels(rail=rail, outcome="duplicate").inc()
         return WebhookResult(
             status="duplicate", rail=rail, event_id=event.event_id, event_type=event.event_type
