@@ -23,6 +23,7 @@ from harness.bench.stress import (
     races,
     sessions,
 )
+from harness.reference.db import Database
 from harness.reference.models import Receipt, Reservation, Topup, utcnow
 
 
@@ -32,8 +33,9 @@ async def world(database_url: str) -> AsyncIterator[X402World]:
         yield w
 
 
-def _db(world: X402World):  # type: ignore[no-untyped-def]
-    return world.reference.app.state.service.db  # type: ignore[attr-defined]
+def _db(world: X402World) -> Database:
+    db: Database = world.reference.app.state.service.db  # type: ignore[attr-defined]
+    return db
 
 
 # ---------------------------------------------------------------- class 1: forged x402 usage
