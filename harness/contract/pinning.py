@@ -100,6 +100,7 @@ ERROR_CODES: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
         402: ("payment_required", "insufficient_credit"),
         404: ("account_not_found",),
         503: ("rail_not_configured",),
+        **_MONEY_5XX,  # the facilitator's /verify, before the first unit
     },
     ("POST", "/admin/balance-adjust"): {
         400: ("invalid_request",),
@@ -115,6 +116,21 @@ ERROR_CODES: dict[tuple[str, str], dict[int, tuple[str, ...]]] = {
         503: ("payments_not_live",),
     },
 }
+
+#: What the reference's outermost `_Guard` answers on every operation before routing: a NUL in the path or
+#: query (400 `invalid_request`; PostgreSQL cannot store it) and request headers past the limits (431).
+_GUARD_ERRORS: dict[int, tuple[str, ...]] = {
+    400: ("invalid_request",),
+    431: ("request_header_fields_too_large",),
+}
+
+
+def _with_guard(statuses: Mapping[int, tuple[str, ...]]) -> dict[int, tuple[str, ...]]:
+    merged = dict(statuses)
+    for status, codes in _GUARD_ERRORS.items():
+        merged[status] = tuple(dict.fromkeys((*merged.get(status, ()), *codes)))
+    return dict(sorted(merged.items()))
+
 
 #: The x402 v1 fields a 402 of the pay route carries next to our error (X402-V1 "PaymentRequired").
 _X402_FIELDS = {
@@ -174,7 +190,7 @@ def enrich(generated: Mapping[str, Any]) -> dict[str, Any]:
     paths: dict[str, Any] = doc["paths"]
     for path, operations in paths.items():
         for method, operation in operations.items():
-            statuses = ERROR_CODES.get((method.upper(), path), {})
+            statuses = _with_guard(ERROR_CODES.get((method.upper(), path), {}))
             responses: dict[str, Any] = operation["responses"]
             unlisted = [s for s in responses if int(s) >= 400 and int(s) not in statuses]
             if unlisted:

@@ -13,7 +13,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .components import Components, default_routers
 from .contract import serve_pinned_contract
 from .db import Database
-from .errors import error_body, install_error_handlers
+from .errors import JsonTooDeep, error_body, install_error_handlers
+from .inputs import MAX_JSON_DEPTH, json_too_deep
 from .metrics import ServiceMetrics
 from .rails.base import RailAdapter, RetryPolicy
 from .rails.cdp import CdpAdapter
@@ -52,6 +53,10 @@ class _Guard:
                 if not self._ready:
                     await self.state.db.create_schema()
                     self._ready = True
+        refusal = _refusal(scope, self.state.settings)
+        if refusal is not None:
+            await _send_error(send, *refusal)
+            return
         limit = self.state.settings.max_body_bytes
         for name, value in scope.get("headers", []):
             if name == b"content-length":
@@ -64,14 +69,19 @@ class _Guard:
                     return
         received = 0
         started = False
+        chunks: list[bytes] = []
 
         async def counting_receive() -> Message:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
+                chunk = message.get("body", b"")
+                received += len(chunk)
                 if received > limit:
                     raise _BodyLimit(limit)
+                chunks.append(chunk)
+                if not message.get("more_body", False) and json_too_deep(b"".join(chunks)):
+                    raise JsonTooDeep(MAX_JSON_DEPTH)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -85,18 +95,45 @@ class _Guard:
         except _BodyLimit:
             if not started:
                 await _send_413(send, limit)
+        except JsonTooDeep as exc:
+            if not started:
+                await _send_error(send, 400, "invalid_json", str(exc.detail))
+
+
+def _refusal(scope: Scope, settings: ReferenceSettings) -> tuple[int, str, str] | None:
+    """What the request line or headers alone get refused with: 431 past the header limits, 400 for a NUL
+    in the path or query (PostgreSQL cannot store it, and no route means it)."""
+    headers = scope.get("headers", [])
+    if len(headers) > settings.max_header_count:
+        return (
+            431,
+            "request_header_fields_too_large",
+            f"more than {settings.max_header_count} request headers",
+        )
+    if sum(len(n) + len(v) for n, v in headers) > settings.max_header_bytes:
+        return (
+            431,
+            "request_header_fields_too_large",
+            f"request headers are larger than {settings.max_header_bytes} bytes",
+        )
+    query = scope.get("query_string", b"").lower()
+    if "\x00" in scope.get("path", "") or b"%00" in query or b"\x00" in query:
+        return 400, "invalid_request", "the path or query contains a NUL character"
+    return None
 
 
 async def _send_413(send: Send, limit: int) -> None:
+    await _send_error(send, 413, "payload_too_large", f"request body is larger than {limit} bytes")
+
+
+async def _send_error(send: Send, status: int, code: str, message: str) -> None:
     import json
 
-    body = json.dumps(
-        error_body("payload_too_large", f"request body is larger than {limit} bytes")
-    ).encode()
+    body = json.dumps(error_body(code, message)).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),

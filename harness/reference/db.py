@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -19,7 +21,12 @@ from sqlalchemy.pool import StaticPool
 
 from .models import Base
 
-__all__ = ["Database"]
+__all__ = ["Database", "insert_ignore", "is_data_error", "is_retryable", "sqlstate"]
+
+T = TypeVar("T")
+
+#: PostgreSQL's "try the transaction again" states: deadlock_detected, serialization_failure
+_RETRYABLE_STATES = ("40P01", "40001")
 
 #: any fixed 64-bit key: the PostgreSQL advisory lock that serialises schema creation
 _SCHEMA_LOCK_KEY = 0x7061_7968_6172_6E73
@@ -76,6 +83,21 @@ class Database:
             async with self._sessions() as session, session.begin():
                 yield session
 
+    async def transaction(
+        self, work: Callable[[AsyncSession], Awaitable[T]], *, attempts: int = 6
+    ) -> T:
+        """Run `work` in a write transaction, again from the start when PostgreSQL picks it as a deadlock
+        or serialization victim (concurrent writers of one account lock rows in different orders)."""
+        for attempt in range(attempts):
+            try:
+                async with self.write() as session:
+                    return await work(session)
+            except DBAPIError as exc:
+                if not is_retryable(exc) or attempt == attempts - 1:
+                    raise
+                await asyncio.sleep(random.uniform(0.001, 0.01) * 2**attempt)
+        raise AssertionError("unreachable")
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         """A read-only session."""
@@ -97,3 +119,34 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def sqlstate(exc: DBAPIError) -> str | None:
+    """The SQLSTATE of a database error (PostgreSQL), when the driver gave one."""
+    orig = exc.orig
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return str(state) if state else None
+
+
+def is_retryable(exc: DBAPIError) -> bool:
+    """A deadlock or serialization failure: the transaction succeeds when run again."""
+    return sqlstate(exc) in _RETRYABLE_STATES
+
+
+def is_data_error(exc: DBAPIError) -> bool:
+    """The value itself cannot be stored (SQLSTATE class 22: too long, out of range, bad encoding, NUL),
+    or the driver could not encode it: the request's fault, never worth a retry."""
+    state = sqlstate(exc)
+    if state is not None:
+        return state.startswith("22")
+    text_ = str(exc.orig)
+    return "invalid input for query argument" in text_ or "encoding" in text_.lower()
+
+
+def insert_ignore(session: AsyncSession, table: Any) -> Any:
+    """`INSERT ... ON CONFLICT DO NOTHING` for the session's database (PostgreSQL or SQLite): with
+    `.returning(...)` it answers no row when a unique key already holds the value, in one round trip."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()

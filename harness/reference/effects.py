@@ -6,12 +6,21 @@ events (a CDP `/pay` and its webhook, a PAID then SETTLED Xendit callback), move
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .ledger import get_account_for_update, post_entry
-from .models import Account, Invoice, Receipt, Subscription, SubscriptionCancellation, Topup
+from .db import insert_ignore
+from .ledger import credit_account, get_account_for_update, post_entry
+from .models import (
+    Account,
+    Invoice,
+    Receipt,
+    Subscription,
+    SubscriptionCancellation,
+    Topup,
+    utcnow,
+)
 from .rails.base import (
     Effect,
     PaymentReceived,
@@ -83,21 +92,33 @@ async def _account_for_payment(
     return None, None
 
 
+async def _receipt(
+    session: AsyncSession, rail: str, processor_ref: str, *, row_lock: bool
+) -> Receipt | None:
+    stmt = select(Receipt).where(Receipt.rail == rail, Receipt.processor_ref == processor_ref)
+    if row_lock:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
 async def credit_payment(
     session: AsyncSession, rail: str, p: PaymentReceived, event_id: str | None, *, row_lock: bool
 ) -> str:
-    """Record a processor receipt once; credit it once when it is USD and attributable."""
-    existing = (
-        await session.execute(
-            select(Receipt).where(Receipt.rail == rail, Receipt.processor_ref == p.processor_ref)
-        )
-    ).scalar_one_or_none()
-    if existing is not None and (existing.credited or existing.account_id is not None):
-        return "duplicate_payment"
+    """Record a processor receipt once; credit it once when it is USD and attributable.
+
+    Whatever reports the payment first (a webhook that cannot attribute it yet, `/pay`, reconcile), the
+    receipt row is the one place it is credited: a report that finds it uncredited and knows the account
+    credits it, under the receipt's row lock, so two reports racing on PostgreSQL credit it exactly once.
+    """
+    # lock order on PostgreSQL, the same on every path: top-up, then receipt, then account
     account_id, topup = await _account_for_payment(session, rail, p)
-    receipt = existing
-    if receipt is None:
-        receipt = Receipt(
+    if topup is not None and row_lock:
+        await session.execute(select(Topup.id).where(Topup.id == topup.id).with_for_update())
+    creditable = account_id is not None and p.amount_micros is not None and p.amount_micros > 0
+    # one statement records the payment: a conflict on (rail, processor_ref) means another report has it
+    receipt_id = await session.scalar(
+        insert_ignore(session, Receipt)
+        .values(
             rail=rail,
             processor_ref=p.processor_ref,
             account_id=account_id,
@@ -105,17 +126,57 @@ async def credit_payment(
             amount_minor=p.amount_text,
             currency=p.currency.upper(),
             amount_micros=p.amount_micros,
+            credited=creditable,
             event_id=event_id,
+            created_at=utcnow(),
         )
-        try:
-            async with session.begin_nested():
-                session.add(receipt)
-        except IntegrityError:
-            return "duplicate_payment"  # a concurrent event recorded the same payment first
-    else:
-        receipt.account_id = account_id
-    if account_id is None or p.amount_micros is None or p.amount_micros <= 0:
+        .returning(Receipt.id)
+    )
+    if receipt_id is None:
+        return await _credit_recorded(session, rail, p, account_id, topup, row_lock=row_lock)
+    if not creditable:
         return "not_credited"  # another currency, or nobody to credit: kept for reconciliation
+    assert account_id is not None and p.amount_micros is not None
+    balance = await credit_account(
+        session,
+        account_id,
+        p.amount_micros,
+        source=rail,
+        reference=p.processor_ref,
+        idempotency_key=f"credit:{rail}:{p.processor_ref}",
+        memo=f"{rail} payment {p.processor_ref}",
+    )
+    if balance is None:  # the account went away: the receipt stays, uncredited
+        await session.execute(
+            update(Receipt).where(Receipt.id == receipt_id).values(credited=False)
+        )
+        return "not_credited"
+    if topup is not None:
+        topup.status = "paid"
+    return "applied"
+
+
+async def _credit_recorded(
+    session: AsyncSession,
+    rail: str,
+    p: PaymentReceived,
+    account_id: str | None,
+    topup: Topup | None,
+    *,
+    row_lock: bool,
+) -> str:
+    """The payment was recorded by another report: credit it here if that report could not (it did not
+    know the account) and this one can, under the receipt's row lock."""
+    receipt = await _receipt(session, rail, p.processor_ref, row_lock=row_lock)
+    if receipt is None or receipt.credited or receipt.account_id is not None:
+        return "duplicate_payment"  # credited, or attributed but not creditable (another currency)
+    if account_id is None:
+        return "not_credited"
+    receipt.account_id = account_id
+    receipt.topup_id = receipt.topup_id or (topup.id if topup else None)
+    amount = receipt.amount_micros
+    if amount is None or amount <= 0:
+        return "not_credited"
     account = await get_account_for_update(session, account_id, row_lock=row_lock)
     if account is None:
         return "not_credited"
@@ -124,7 +185,7 @@ async def credit_payment(
         account,
         kind="credit",
         direction=1,
-        amount_micros=p.amount_micros,
+        amount_micros=amount,
         source=rail,
         reference=p.processor_ref,
         idempotency_key=f"credit:{rail}:{p.processor_ref}",
@@ -132,6 +193,8 @@ async def credit_payment(
         counts_as_paid=True,
     )
     receipt.credited = True
+    if topup is None and receipt.topup_id:
+        topup = await session.get(Topup, receipt.topup_id)
     if topup is not None:
         topup.status = "paid"
     return "applied"
@@ -186,10 +249,14 @@ async def _subscription_for(
     plan: str | None,
     checkout_ref: str | None = None,
     local_id: str | None = None,
+    *,
+    row_lock: bool,
 ) -> Subscription | None:
     sub = await _find_subscription(session, rail, ref, checkout_ref=checkout_ref, local_id=local_id)
     if sub is None and account_id and plan in PLAN_RANK:
-        if await session.get(Account, account_id) is None:
+        # the account row is locked before any row referencing it is written: a foreign key check takes
+        # a share lock, and upgrading it later (recompute_tier) deadlocks two events of one account
+        if await get_account_for_update(session, account_id, row_lock=row_lock) is None:
             return None
         canceled = await _cancellation_seen(session, rail, ref)
         sub = Subscription(
@@ -209,10 +276,19 @@ async def _subscription_for(
 
 async def _paid(session: AsyncSession, rail: str, e: SubscriptionPaid, *, row_lock: bool) -> str:
     sub = await _subscription_for(
-        session, rail, e.subscription_ref, e.account_id, e.plan, e.checkout_ref, e.local_id
+        session,
+        rail,
+        e.subscription_ref,
+        e.account_id,
+        e.plan,
+        e.checkout_ref,
+        e.local_id,
+        row_lock=row_lock,
     )
     if sub is None:
         return "ignored"
+    # locked before the invoice row that references it (see _subscription_for)
+    await get_account_for_update(session, sub.account_id, row_lock=row_lock)
     invoice = Invoice(
         account_id=sub.account_id,
         rail=rail,

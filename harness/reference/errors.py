@@ -7,10 +7,14 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
-__all__ = ["ApiError", "error_body", "install_error_handlers"]
+from .db import is_data_error
+from .inputs import UNSTORABLE_TEXT
+
+__all__ = ["ApiError", "JsonTooDeep", "error_body", "install_error_handlers"]
 
 log = logging.getLogger("payharness.reference")
 
@@ -26,13 +30,25 @@ class ApiError(Exception):
         *,
         details: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(f"{status} {code}: {message}")
+        self.extra = (
+            extra  # top-level fields beside `error` (the x402 v1 `x402Version` and `accepts`)
+        )
         self.status = status
         self.code = code
         self.message = message
         self.details = details
         self.headers = headers
+
+
+class JsonTooDeep(StarletteHTTPException):
+    """A body nested deeper than the service parses, found while it was being read (an HTTPException, so
+    FastAPI's own body reading re-raises it); answered 400 `invalid_json` (`invalid_payload` on webhooks)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(400, f"JSON is nested deeper than {limit} levels")
 
 
 def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -67,13 +83,18 @@ def _allowed_methods(request: Request) -> set[str]:
     return methods
 
 
+def _input_code(request: Request, default: str) -> str:
+    """Bad input on a webhook is the processor's `invalid_payload`; elsewhere `default`."""
+    return "invalid_payload" if request.url.path.startswith("/v1/payments/webhook/") else default
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Route every error, including FastAPI's own, into our error shape."""
 
     async def api_error(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ApiError)
         return JSONResponse(
-            error_body(exc.code, exc.message, exc.details),
+            {**error_body(exc.code, exc.message, exc.details), **(exc.extra or {})},
             status_code=exc.status,
             headers=exc.headers,
         )
@@ -85,6 +106,11 @@ def install_error_handlers(app: FastAPI) -> None:
             return JSONResponse(
                 error_body("invalid_json", "request body is not valid JSON"), status_code=400
             )
+        # a NUL or a lone surrogate (pydantic's `string_unicode`): not storable text, a malformed body
+        unstorable = [e for e in errors if e.get("type") in (UNSTORABLE_TEXT, "string_unicode")]
+        if unstorable:
+            message = f"request body is not storable JSON: {unstorable[0].get('msg')}"
+            return JSONResponse(error_body("invalid_json", message), status_code=400)
         fields = [
             {"field": _field_path(e.get("loc", ())), "message": str(e.get("msg", "invalid"))}
             for e in errors
@@ -98,6 +124,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         code = _STATUS_CODES.get(exc.status_code, "http_error")
+        if isinstance(exc, JsonTooDeep):
+            code = _input_code(request, "invalid_json")
         message = exc.detail if isinstance(exc.detail, str) else code
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
@@ -113,7 +141,26 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=500,
         )
 
+    async def too_deep(request: Request, exc: Exception) -> JSONResponse:
+        # JSON nested past the parser's recursion limit, wherever it was parsed (FastAPI's own body
+        # parsing, a webhook signature check): malformed input, not a server fault
+        code = _input_code(request, "invalid_json")
+        return JSONResponse(error_body(code, "JSON is nested too deeply"), status_code=400)
+
+    async def database_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, DBAPIError)
+        if is_data_error(exc):
+            # a value no column can hold that no earlier check caught: the sender's 400, not our 500
+            code = _input_code(request, "invalid_request")
+            log.warning("refused unstorable input on %s: %s", request.url.path, exc.orig)
+            return JSONResponse(
+                error_body(code, "a value in the request cannot be stored"), status_code=400
+            )
+        return await unexpected(request, exc)
+
     app.add_exception_handler(ApiError, api_error)
+    app.add_exception_handler(RecursionError, too_deep)
+    app.add_exception_handler(DBAPIError, database_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected)

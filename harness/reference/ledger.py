@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import timedelta
+
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .models import Account, LedgerEntry
+from .models import Account, LedgerEntry, Reservation, utcnow
 
-__all__ = ["get_account_for_update", "post_entry"]
+__all__ = [
+    "available_micros",
+    "credit_account",
+    "get_account_for_update",
+    "post_entry",
+    "release_reservation",
+    "reserve",
+]
 
 
 async def get_account_for_update(
     session: AsyncSession, account_id: str, *, row_lock: bool
 ) -> Account | None:
     """Load an account, locking its row where the database supports it, so concurrent writers serialise."""
-    stmt = select(Account).where(Account.id == account_id)
+    # populate_existing: the locked row as it is now, even when the session loaded it before
+    stmt = select(Account).where(Account.id == account_id).execution_options(populate_existing=True)
     if row_lock:
         stmt = stmt.with_for_update()
     return (await session.execute(stmt)).scalar_one_or_none()
@@ -58,3 +68,88 @@ async def post_entry(
     session.add(entry)
     await session.flush()
     return entry
+
+
+async def available_micros(session: AsyncSession, account: Account) -> int:
+    """The balance less what open usage sessions hold (expired reservations hold nothing)."""
+    held = (
+        await session.execute(
+            select(func.coalesce(func.sum(Reservation.amount_micros), 0)).where(
+                Reservation.account_id == account.id, Reservation.expires_at > utcnow()
+            )
+        )
+    ).scalar_one()
+    return account.balance_micros - int(held)
+
+
+async def reserve(
+    session: AsyncSession, account: Account, request_id: str, wanted: int, *, ttl_seconds: float
+) -> int:
+    """Hold up to `wanted` of the account's available balance for one session; how much was held.
+
+    The caller has locked the account row (or holds SQLite's one writer), so concurrent sessions of one
+    account reserve one after another and the sum of their holds never passes the balance.
+    """
+    amount = max(0, min(wanted, await available_micros(session, account)))
+    session.add(
+        Reservation(
+            request_id=request_id,
+            account_id=account.id,
+            amount_micros=amount,
+            expires_at=utcnow() + timedelta(seconds=ttl_seconds),
+        )
+    )
+    await session.flush()
+    return amount
+
+
+async def release_reservation(session: AsyncSession, request_id: str) -> None:
+    """Drop a session's hold (at settle, or when it ends with nothing spent)."""
+    await session.execute(delete(Reservation).where(Reservation.request_id == request_id))
+
+
+async def credit_account(
+    session: AsyncSession,
+    account_id: str,
+    amount_micros: int,
+    *,
+    source: str,
+    reference: str,
+    idempotency_key: str,
+    memo: str,
+) -> int | None:
+    """A paid credit in two statements: `UPDATE ... RETURNING` moves the balance (and takes the row lock),
+    the ledger row records it with the balance after. None when the account does not exist.
+
+    The same entry `post_entry` writes for a credit, without loading the account first (the webhook hot
+    path); an account object already in the session is not refreshed, so callers must not hold one.
+    """
+    if amount_micros <= 0:
+        raise ValueError("ledger amounts are strictly positive; skip zero amounts before posting")
+    balance = await session.scalar(
+        update(Account)
+        .where(Account.id == account_id)
+        .values(
+            balance_micros=Account.balance_micros + amount_micros,
+            lifetime_paid_micros=Account.lifetime_paid_micros + amount_micros,
+        )
+        .returning(Account.balance_micros)
+        .execution_options(synchronize_session=False)
+    )
+    if balance is None:
+        return None
+    await session.execute(
+        insert(LedgerEntry).values(
+            account_id=account_id,
+            kind="credit",
+            direction=1,
+            amount_micros=amount_micros,
+            balance_after_micros=balance,
+            source=source,
+            reference=reference,
+            idempotency_key=idempotency_key,
+            memo=memo,
+            created_at=utcnow(),
+        )
+    )
+    return int(balance)

@@ -28,6 +28,7 @@ __all__ = [
     "LedgerEntry",
     "Outcome",
     "Receipt",
+    "Reservation",
     "Settlement",
     "Subscription",
     "SubscriptionCancellation",
@@ -247,3 +248,20 @@ class Settlement(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     transaction: Mapped[str | None] = mapped_column(String(256))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
+
+
+class Reservation(Base):
+    """The cap an open wallet usage session holds on its account's balance until it settles.
+
+    The sum of an account's live reservations never exceeds its balance, so concurrent sessions cannot
+    serve more than the wallet holds. `expires_at` bounds a reservation a crashed process never released.
+    """
+
+    __tablename__ = "reservations"
+    request_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    amount_micros: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    __table_args__ = (CheckConstraint("amount_micros >= 0", name="ck_reservation_nonneg"),)

@@ -54,6 +54,7 @@ class PaymentSession:
         metrics: ServiceMetrics,
         timeout_seconds: float,
         on_done: Callable[[str, int, str | None], Awaitable[None]] | None = None,
+        release: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.protocol = protocol
         self.cap_micros = cap_micros
@@ -64,6 +65,9 @@ class PaymentSession:
         self._metrics = metrics
         self._timeout = timeout_seconds
         self._on_done = on_done
+        self._release = (
+            release  # frees a reserved cap when nothing is spent (the settle frees it otherwise)
+        )
         self._pending: asyncio.Task[str | None] | None = None
 
     def charge(self, amount_micros: int) -> bool:
@@ -83,6 +87,11 @@ class PaymentSession:
         spent = self.spent_micros
         if spent <= 0:
             self._metrics.settle_at_close.labels(outcome="skipped").inc()
+            if self._release is not None:
+                try:
+                    await self._release()
+                except Exception:  # best effort: an unreleased hold expires on its own
+                    log.exception("could not release the session's reserved cap")
             return SettleOutcome("skipped")
         # marked before the network call, so re-entry can never settle twice (atxp #177)
         self.settled = True

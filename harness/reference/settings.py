@@ -84,6 +84,9 @@ class ReferenceSettings:
     outbound_max_retries: int = 3
     outbound_backoff_seconds: float = 0.05
     max_body_bytes: int = 1024 * 1024
+    #: request header limits (431 past either): the total bytes of names and values, and the count
+    max_header_bytes: int = 32 * 1024
+    max_header_count: int = 100
     public_base_url: str = "http://127.0.0.1:8000"
     #: monthly plan prices in micro-USD
     plan_prices_micros: Mapping[str, int] = field(default_factory=_default_plans)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -13,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from .components import Components
 from .db import Database
 from .errors import ApiError
+from .inputs import UnstorableInput, loads
 from .metrics import ServiceMetrics
 from .rails.base import RAILS, RailAdapter, RailError
 from .rails.cdp import CdpAdapter
@@ -39,6 +39,8 @@ class ServiceState:
     adapters: dict[str, RailAdapter] = field(default_factory=dict)
     cdp: CdpAdapter | None = None
     components: Components = field(default_factory=Components)
+    #: x402 payments (payer:nonce) serving an open usage session in this process: one session per payment
+    x402_in_use: set[str] = field(default_factory=set)
 
     def require_known_rail(self, rail: str) -> None:
         """Unknown rails are refused first, before any other check (PRIOR_ART.md §1, defect 3)."""
@@ -79,7 +81,9 @@ async def parse_body(request: Request, model: type[M]) -> M:
     """Parse a JSON body after the route's own ordering checks (rail, live) have run."""
     raw = await request.body()
     try:
-        data: Any = json.loads(raw) if raw else None
+        data: Any = loads(raw) if raw else None
+    except UnstorableInput as exc:
+        raise ApiError(400, "invalid_json", f"request body is not storable JSON: {exc}") from exc
     except ValueError as exc:
         raise ApiError(400, "invalid_json", "request body is not valid JSON") from exc
     try:

@@ -16,6 +16,7 @@ import httpx
 from x402.http.facilitator_client import FacilitatorConfig, HTTPFacilitatorClient
 from x402.schemas.v1 import PaymentPayloadV1, PaymentRequirementsV1
 
+from ..inputs import json_too_deep
 from ..settings import USDC_BASE_SEPOLIA, CdpRail
 from .base import (
     CheckoutStarted,
@@ -59,10 +60,16 @@ def decode_x_payment(header: str) -> PaymentPayloadV1:
     """Decode `X-PAYMENT` (base64 JSON PaymentPayload, X402-HTTP1); ValueError when malformed."""
     try:
         raw = base64.b64decode(header.strip(), validate=True)
+        if json_too_deep(raw):
+            raise ValueError("nested too deeply")
         data = json.loads(raw)
         return PaymentPayloadV1.model_validate(data)
-    except (binascii.Error, ValueError) as exc:
-        raise ValueError(f"X-PAYMENT is not a base64 JSON x402 v1 payment payload: {exc}") from exc
+    except (binascii.Error, ValueError, RecursionError) as exc:
+        # RecursionError: JSON nested deeper than the parser goes is malformed input, not a crash
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise ValueError(
+            f"X-PAYMENT is not a base64 JSON x402 v1 payment payload: {reason}"
+        ) from exc
 
 
 def authorized_micros(payload: PaymentPayloadV1) -> int:
@@ -86,11 +93,12 @@ class CdpAdapter:
         timeout_seconds: float,
         retry: RetryPolicy,
         now: Callable[[], float] = time.time,
+        http_client: httpx.AsyncClient | None = None,
     ) -> None:
         self._config = config
         self._retry = retry
         self._now = now
-        self._http = httpx.AsyncClient(timeout=timeout_seconds)
+        self._http = http_client or httpx.AsyncClient(timeout=timeout_seconds)
         self._facilitator = HTTPFacilitatorClient(
             FacilitatorConfig(
                 url=config.facilitator_url, timeout=timeout_seconds, http_client=self._http
@@ -114,14 +122,26 @@ class CdpAdapter:
             "extra": {"name": "USDC", "version": "2"},
         }
 
+    async def verify(self, payload: PaymentPayloadV1, requirements: Mapping[str, Any]) -> int:
+        """Ask the facilitator whether the payment is good for `requirements`; the verified value in
+        atomic USDC, or `PaymentDeclined` (forged signature, short value, unfunded payer, spent nonce)."""
+        try:
+            reqs = PaymentRequirementsV1.model_validate(dict(requirements))
+        except ValueError as exc:
+            raise PaymentDeclined("invalid_payment_requirements") from exc
+        verified = await self._facilitator_call(lambda: self._facilitator.verify(payload, reqs))
+        if not verified.is_valid:
+            raise PaymentDeclined(verified.invalid_reason or "invalid_payload")
+        value = authorized_micros(payload)
+        if value < int(reqs.max_amount_required):
+            raise PaymentDeclined("invalid_exact_evm_payload_authorization_value")
+        return value
+
     async def verify_and_settle(
         self, payload: PaymentPayloadV1, requirements: Mapping[str, Any]
     ) -> SettledPayment:
         """Verify then settle at the facilitator; `PaymentDeclined` when it says no."""
-        reqs = PaymentRequirementsV1.model_validate(dict(requirements))
-        verified = await self._facilitator_call(lambda: self._facilitator.verify(payload, reqs))
-        if not verified.is_valid:
-            raise PaymentDeclined(verified.invalid_reason or "invalid_payload")
+        await self.verify(payload, requirements)
         return await self.settle(payload, requirements)
 
     async def settle(
@@ -243,8 +263,10 @@ class CdpAdapter:
             effects=(
                 PaymentReceived(
                     processor_ref=str(tx),
-                    amount_text=f"{micros / 1:.0f}" if not is_usdc else _usdc_text(micros),
-                    currency="USD" if is_usdc else (asset or "UNKNOWN"),
+                    amount_text=str(micros) if not is_usdc else _usdc_text(micros),
+                    # another token is recorded, never credited; its contract address does not fit a
+                    # currency code, so it is recorded as NON_USDC (the amount stays in atomic units)
+                    currency="USD" if is_usdc else "NON_USDC",
                     amount_micros=micros if is_usdc else None,
                     customer_ref=str(data.get("from") or data.get("payer") or "") or None,
                     topup_ref=str(data["nonce"]) if data.get("nonce") else None,

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from ..effects import credit_payment
 from ..errors import ApiError
 from ..ledger import get_account_for_update, post_entry
-from ..models import Account, Receipt
+from ..models import Account, Receipt, Topup
 from ..rails.base import PaymentReceived, RailError
 from ..state import ServiceState, get_state, new_id, parse_body
 from .schemas import (
@@ -138,6 +138,8 @@ async def reconcile(
 
     if adapter is None:
         return unchecked("not_configured", f"rail {rail} is not configured")
+    if rail == "cdp":
+        return await _reconcile_cdp(state, receipts, dry_run=dry_run, credited=credited)
     try:
         records = await adapter.list_payments(customers)
     except RailError as exc:
@@ -217,4 +219,63 @@ async def reconcile(
         checked=len(theirs),
         ledger_credits=credited,
         mismatches=mismatches,
+    )
+
+
+async def _reconcile_cdp(
+    state: ServiceState, receipts: list[Receipt], *, dry_run: bool, credited: int
+) -> ReconcileResult:
+    """A facilitator has no listing API, but every CDP payment we received is a receipt: one left
+    uncredited while a top-up it pays is known (its id, its settled transaction or its authorisation
+    nonce) is a lost credit, credited here once unless `dry_run`."""
+    async with state.db.read() as session:
+        topups = list((await session.execute(select(Topup).where(Topup.rail == "cdp"))).scalars())
+    by_ref: dict[str, Topup] = {}
+    for known in topups:
+        by_ref[known.id] = known
+        for key in ("transaction", "nonce"):
+            if known.details.get(key):
+                by_ref[str(known.details[key])] = known
+    mismatches: list[ReconcileMismatch] = []
+    for receipt in receipts:
+        if receipt.credited or receipt.currency.upper() != "USD" or not receipt.amount_micros:
+            continue
+        topup = by_ref.get(receipt.topup_id or "") or by_ref.get(receipt.processor_ref)
+        if topup is None and receipt.account_id is None:
+            continue  # nobody to credit: reported by `missing_in_ledger` nowhere, kept as recorded
+        fixed = False
+        if not dry_run:
+            async with state.db.write() as session:
+                outcome = await credit_payment(
+                    session,
+                    "cdp",
+                    PaymentReceived(
+                        processor_ref=receipt.processor_ref,
+                        amount_text=receipt.amount_minor,
+                        currency=receipt.currency,
+                        amount_micros=receipt.amount_micros,
+                        topup_ref=topup.id if topup else None,
+                        account_id=receipt.account_id,
+                    ),
+                    None,
+                    row_lock=state.db.supports_row_locks,
+                )
+            fixed = outcome == "applied"
+        mismatches.append(
+            ReconcileMismatch(
+                kind="not_credited",
+                processor_ref=receipt.processor_ref,
+                ledger_amount=receipt.amount_minor,
+                currency=receipt.currency,
+                fixed=fixed,
+            )
+        )
+    return ReconcileResult(
+        rail="cdp",
+        dry_run=dry_run,
+        status="mismatch" if mismatches else "ok",
+        checked=len(receipts),
+        ledger_credits=credited + sum(1 for m in mismatches if m.fixed),
+        mismatches=mismatches,
+        message="checked against our receipts and top-ups (a facilitator has no listing API)",
     )

@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.responses import JSONResponse
 
 from ..errors import ApiError
-from ..ledger import get_account_for_update, post_entry
+from ..ledger import available_micros, get_account_for_update, post_entry
 from ..models import Account, Charge, Outcome
 from ..state import ServiceState, get_state, parse_body
 from .payments import MONEY_ERRORS
@@ -134,12 +134,14 @@ async def charge(request: Request, state: ServiceState = Depends(get_state)) -> 
                 raise ApiError(404, "account_not_found", f"no account {outcome.account_id!r}")
             if await session.get(Charge, outcome.inference_id) is not None:
                 raise IntegrityError("charge exists", None, Exception("duplicate"))
-            if account.balance_micros < priced.charged_micros:
+            # what open usage sessions hold is not spendable here (their settles must not overdraw)
+            available = await available_micros(session, account)
+            if available < priced.charged_micros:
                 state.metrics.charges.labels(status="insufficient_credit").inc()
                 raise ApiError(
                     402,
                     "insufficient_credit",
-                    f"balance {account.balance_micros} < charge {priced.charged_micros} micros",
+                    f"available balance {available} < charge {priced.charged_micros} micros",
                     details={
                         "balance_micros": account.balance_micros,
                         "charged_micros": priced.charged_micros,

@@ -9,11 +9,12 @@ from typing import Any
 from fastapi import APIRouter, Depends, Header, Request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import JSONResponse
 
 from ..effects import credit_payment
 from ..errors import ApiError, error_body
-from ..models import Account, Topup
+from ..models import Account, Receipt, Topup
 from ..money import MICROS_PER_CENT, micros_to_decimal_text
 from ..rails.base import RAILS, PaymentReceived, RailError
 from ..rails.cdp import PaymentDeclined, decode_x_payment
@@ -64,6 +65,15 @@ def _x402_body(state: ServiceState, topup: Topup, message: str, code: str) -> di
     return body
 
 
+async def _topup_by_key(
+    session: AsyncSession, account_id: str, rail: str, key: str | None
+) -> Topup | None:
+    stmt = select(Topup).where(
+        Topup.account_id == account_id, Topup.rail == rail, Topup.client_key == key
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
 @router.post(
     "/topup/{rail}",
     status_code=201,
@@ -85,41 +95,49 @@ async def start_topup(
     body = await parse_body(request, TopupCreate)
     if rail == "stripe" and body.amount_micros % MICROS_PER_CENT:
         raise ApiError(422, "validation_error", "amount_micros: Stripe top-ups are whole cents")
-    async with state.db.write() as session:
-        account = await session.get(Account, body.account_id)
-        if account is None:
-            raise ApiError(404, "account_not_found", f"no account {body.account_id!r}")
-        customer_ref = (
-            account.stripe_customer_id if rail == "stripe" else account.xendit_customer_id
-        )
-        existing = None
-        if idempotency_key:
-            existing = (
-                await session.execute(
-                    select(Topup).where(
-                        Topup.account_id == body.account_id,
-                        Topup.rail == rail,
-                        Topup.client_key == idempotency_key,
-                    )
+    try:
+        async with state.db.write() as session:
+            account = await session.get(Account, body.account_id)
+            if account is None:
+                raise ApiError(404, "account_not_found", f"no account {body.account_id!r}")
+            customer_ref = (
+                account.stripe_customer_id if rail == "stripe" else account.xendit_customer_id
+            )
+            existing = None
+            if idempotency_key:
+                existing = await _topup_by_key(session, body.account_id, rail, idempotency_key)
+            if existing is not None and existing.amount_micros != body.amount_micros:
+                raise ApiError(
+                    409,
+                    "idempotency_key_reused",
+                    "this Idempotency-Key was used for a different top-up",
                 )
-            ).scalar_one_or_none()
-        if existing is not None and existing.amount_micros != body.amount_micros:
+            topup = existing or Topup(
+                id=new_id("top"),
+                account_id=body.account_id,
+                rail=rail,
+                amount_micros=body.amount_micros,
+                status="created",
+                client_key=idempotency_key,
+                details={},
+            )
+            if existing is None:
+                session.add(topup)
+    except IntegrityError:
+        # a concurrent request with the same Idempotency-Key inserted the top-up first
+        async with state.db.read() as session:
+            existing = await _topup_by_key(session, body.account_id, rail, idempotency_key)
+        if existing is None or existing.status == "created":
+            raise ApiError(
+                409, "conflict", "concurrent top-up start with this Idempotency-Key; retry"
+            ) from None
+        if existing.amount_micros != body.amount_micros:
             raise ApiError(
                 409,
                 "idempotency_key_reused",
                 "this Idempotency-Key was used for a different top-up",
-            )
-        topup = existing or Topup(
-            id=new_id("top"),
-            account_id=body.account_id,
-            rail=rail,
-            amount_micros=body.amount_micros,
-            status="created",
-            client_key=idempotency_key,
-            details={},
-        )
-        if existing is None:
-            session.add(topup)
+            ) from None
+        topup = existing
     replay = existing is not None and existing.status != "created"
     if replay:
         return JSONResponse(topup_out(topup).model_dump(mode="json"), status_code=200)
@@ -215,6 +233,13 @@ async def pay_cdp_topup(
         raise ApiError(409, "topup_not_payable", "this top-up has no payment requirements")
     requirements = accepts[0]
     nonce = (payload.payload.get("authorization") or {}).get("nonce")
+    if nonce:
+        # recorded before the settle: the facilitator's settlement webhook, which names the nonce, can
+        # land before this request finishes and must find the top-up (and its account) by it
+        async with state.db.write() as session:
+            row = await session.get(Topup, topup_id)
+            assert row is not None
+            row.details = {**row.details, "nonce": str(nonce)}
     try:
         settled = await cdp.verify_and_settle(payload, requirements)
     except PaymentDeclined as exc:
@@ -227,7 +252,7 @@ async def pay_cdp_topup(
         row = await session.get(Topup, topup_id)
         assert row is not None
         row.details = {**row.details, "nonce": nonce, "transaction": settled.transaction}
-        outcome = await credit_payment(
+        await credit_payment(
             session,
             "cdp",
             PaymentReceived(
@@ -243,6 +268,17 @@ async def pay_cdp_topup(
         )
         row.status = "paid"
         topup = row
+        recorded = (
+            await session.execute(
+                select(Receipt).where(
+                    Receipt.rail == "cdp", Receipt.processor_ref == settled.transaction
+                )
+            )
+        ).scalar_one()
+        # credited by this request or by the settlement webhook that overtook it: either way, once
+        credited = recorded.amount_micros or 0
+        if not recorded.credited or recorded.account_id != row.account_id:
+            credited = 0
     receipt = {
         "success": True,
         "transaction": settled.transaction,
@@ -253,7 +289,7 @@ async def pay_cdp_topup(
         PayResult(
             topup=topup_out(topup),
             transaction=settled.transaction,
-            credited_micros=settled.amount_micros if outcome == "applied" else 0,
+            credited_micros=credited,
         ).model_dump(mode="json"),
         headers={"X-PAYMENT-RESPONSE": base64.b64encode(json.dumps(receipt).encode()).decode()},
     )

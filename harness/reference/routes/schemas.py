@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from ..inputs import UNSTORABLE_TEXT, text_problem
 
 MAX_MICROS = 10**15  # one billion USD: a bound that keeps every amount a 64-bit integer
 
@@ -29,6 +32,15 @@ class Strict(BaseModel):
 
     # strict: the contract says integer and boolean, so "100" and 0 are refused rather than coerced
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    @model_validator(mode="after")
+    def _storable_text(self) -> Self:
+        # a NUL or lone surrogate no database stores: answered 400 `invalid_json` (errors.py)
+        for name, value in self:
+            problem = text_problem(value) if isinstance(value, str) else None
+            if problem:
+                raise PydanticCustomError(UNSTORABLE_TEXT, f"{name} {problem}")
+        return self
 
 
 class AccountCreate(Strict):

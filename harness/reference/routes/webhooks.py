@@ -5,10 +5,14 @@ from __future__ import annotations
 import logging
 
 from fastapi import APIRouter, Depends, Request
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..db import insert_ignore
 from ..errors import ApiError
-from ..models import WebhookEvent
+from ..inputs import check_event
+from ..models import WebhookEvent, utcnow
 from ..rails.base import (
     PayloadInvalid,
     PaymentReceived,
@@ -23,6 +27,8 @@ from .schemas import ErrorBody, WebhookResult
 
 router = APIRouter(prefix="/v1/payments", tags=["webhooks"])
 log = logging.getLogger("payharness.reference.webhooks")
+
+_USUAL_OUTCOME = "applied"
 
 
 @router.post(
@@ -64,21 +70,45 @@ async def receive_webhook(
         raise ApiError(400, "webhook_signature_invalid", str(exc)) from exc
     try:
         event = adapter.parse_webhook(body, request.headers)
-    except PayloadInvalid as exc:
+        check_event(event)  # a signed event no column can hold is refused once, never a 5xx retried
+    except Exception as exc:  # a verified body we cannot read is the sender's 400, whatever broke
         state.metrics.webhooks.labels(rail=rail, outcome="invalid").inc()
-        raise ApiError(400, "invalid_payload", str(exc)) from exc
+        if not isinstance(exc, PayloadInvalid):
+            log.warning("unreadable verified %s event: %r", rail, exc)
+        reason = "JSON is nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise ApiError(400, "invalid_payload", reason[:300]) from exc
+
+    async def apply(session: AsyncSession) -> str | None:
+        # the unique (rail, event_id) key is the dedupe, in one statement; the row is written with the
+        # usual outcome and corrected in the same transaction when the effects say otherwise
+        record_id = await session.scalar(
+            insert_ignore(session, WebhookEvent)
+            .values(
+                rail=rail,
+                event_id=event.event_id,
+                event_type=event.event_type,
+                outcome=_USUAL_OUTCOME,
+                received_at=utcnow(),
+            )
+            .returning(WebhookEvent.id)
+        )
+        if record_id is None:
+            return None  # delivered before
+        outcome: str = await state.components.apply_effects(
+            session, rail, event.event_id, event.effects, row_lock=state.db.supports_row_locks
+        )
+        if outcome != _USUAL_OUTCOME:
+            await session.execute(
+                update(WebhookEvent).where(WebhookEvent.id == record_id).values(outcome=outcome)
+            )
+        return outcome
+
     try:
-        async with state.db.write() as session:
-            record = WebhookEvent(
-                rail=rail, event_id=event.event_id, event_type=event.event_type, outcome="pending"
-            )
-            session.add(record)
-            await session.flush()  # the unique (rail, event_id) key is the dedupe
-            record.outcome = await state.components.apply_effects(
-                session, rail, event.event_id, event.effects, row_lock=state.db.supports_row_locks
-            )
-            outcome = record.outcome
+        # run again from the start if PostgreSQL breaks a deadlock between two events of one account
+        outcome = await state.db.transaction(apply)
     except IntegrityError:
+        outcome = None  # a concurrent delivery of the same event won the unique key
+    if outcome is None:
         state.metrics.webhooks.labels(rail=rail, outcome="duplicate").inc()
         return WebhookResult(
             status="duplicate",

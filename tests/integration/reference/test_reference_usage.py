@@ -67,10 +67,11 @@ async def test_several_charges_settle_once_for_their_sum(service: httpx.AsyncCli
     )
     assert r.status_code == 200
     body = r.json()
+    # the cap is what the session reserved: the request's charges, not the whole balance
     assert (body["live"], body["protocol"], body["cap_micros"], body["spent_micros"]) == (
         True,
         "wallet",
-        10_000,
+        600,
         600,
     )
     assert body["output"] == ["unit 0", "unit 1", "unit 2"]

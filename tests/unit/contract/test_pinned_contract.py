@@ -74,6 +74,7 @@ def test_webhook_errors_list_the_documented_check_order_codes() -> None:
         "missing_signature_header",
         "webhook_signature_invalid",
         "invalid_payload",
+        "invalid_request",  # the guard's NUL in the path or query, before routing
     ]
     assert "404" in responses and "503" in responses
 
