@@ -8,6 +8,7 @@ gate when the entry point is not installed). Options:
 * ``--payments-fake RAIL=URL`` (repeatable): the fakes a URL target was started against (their ``/_fake/``
   control API gives the suites journals, faults and delivery controls).
 * ``--payments-examples N``: generated examples per API operation in the schemathesis stage.
+* ``--payments-depth N``: the most steps in one generated sequence of the stateful suite.
 * ``--payments-seed S``: the generation seed; printed in the header and in every reproduce line, so a failure
   can be replayed exactly. Without it a seed is drawn once and shared with every xdist worker.
 """
@@ -23,10 +24,12 @@ import pytest
 
 from harness.target import FakeHandle, Fakes, Target, reference_target, url_target
 
-__all__ = ["DEFAULT_EXAMPLES", "PaymentsOptions", "payments_options", "target"]
+__all__ = ["DEFAULT_DEPTH", "DEFAULT_EXAMPLES", "PaymentsOptions", "payments_options", "target"]
 
 #: Small enough that the whole gate on the embedded defaults stays well under a minute on two cores.
 DEFAULT_EXAMPLES = 10
+#: Steps per generated sequence of the stateful suite (with DEFAULT_EXAMPLES: ~10 s in the gate).
+DEFAULT_DEPTH = 20
 _SEED_KEY = "payharness_seed"
 _OPTIONS = pytest.StashKey["PaymentsOptions"]()
 
@@ -39,6 +42,8 @@ class PaymentsOptions:
     examples: int
     seed: int
     fakes: dict[str, str] = field(default_factory=dict)
+    #: the most steps in one sequence of the stateful suite
+    depth: int = DEFAULT_DEPTH
     #: the plugin came in through its entry point, so a replay line must not add `-p` (double registration)
     entry_point: bool = False
 
@@ -51,6 +56,8 @@ class PaymentsOptions:
         """The `payharness gate` line that replays one suite with the same target, seed and examples."""
         parts = ["payharness", "gate", "--suite", suite, "--seed", str(self.seed)]
         parts += ["--examples", str(self.examples)]
+        if self.depth != DEFAULT_DEPTH:
+            parts += ["--depth", str(self.depth)]
         if self.target_url:
             parts += ["--target", self.target_url]
         return shlex.join(parts)
@@ -61,6 +68,8 @@ class PaymentsOptions:
         parts += [] if self.entry_point else ["-p", "harness.suites.plugin"]
         parts += ["-k", test]
         parts += ["--payments-seed", str(self.seed), "--payments-examples", str(self.examples)]
+        if self.depth != DEFAULT_DEPTH:
+            parts += ["--payments-depth", str(self.depth)]
         if self.target_url:
             parts += ["--payments-target", self.target_url]
         for rail, url in sorted(self.fakes.items()):
@@ -86,6 +95,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="N",
         help=f"generated examples per API operation (default {DEFAULT_EXAMPLES})",
     )
+    group.addoption(
+        "--payments-depth",
+        type=int,
+        default=DEFAULT_DEPTH,
+        metavar="N",
+        help=f"most steps per generated sequence of the stateful suite (default {DEFAULT_DEPTH})",
+    )
     group.addoption("--payments-seed", type=int, default=None, metavar="S", help="generation seed")
 
 
@@ -104,6 +120,9 @@ def pytest_configure(config: pytest.Config) -> None:
     examples = int(config.getoption("--payments-examples"))
     if examples < 1:
         raise pytest.UsageError("--payments-examples must be at least 1")
+    depth = int(config.getoption("--payments-depth"))
+    if depth < 1:
+        raise pytest.UsageError("--payments-depth must be at least 1")
     seed = config.getoption("--payments-seed")
     workerinput = getattr(config, "workerinput", None)
     if seed is None and workerinput is not None:
@@ -113,6 +132,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_OPTIONS] = PaymentsOptions(
         target_url=config.getoption("--payments-target"),
         examples=examples,
+        depth=depth,
         seed=int(seed),
         fakes=_parse_fakes(list(config.getoption("--payments-fake"))),
         entry_point=config.pluginmanager.has_plugin("payharness"),
@@ -130,7 +150,8 @@ def pytest_report_header(config: pytest.Config) -> str:
     """Say what is tested, with which seed."""
     options = config.stash[_OPTIONS]
     return (
-        f"payharness: target={options.target_label} seed={options.seed} examples={options.examples}"
+        f"payharness: target={options.target_label} seed={options.seed} examples={options.examples} "
+        f"depth={options.depth}"
     )
 
 

@@ -140,7 +140,9 @@ def stripe_funded(
     odd = usd and not 0 < cents * 10_000 <= 10**15
     meaning = Payment("stripe", txn, micros, topup, customer, odd)
     event_type = "customer_cash_balance_transaction.created"
-    return Event("stripe", f"evt_{txn}", event_type, _stripe(f"evt_{txn}", event_type, obj), meaning)
+    return Event(
+        "stripe", f"evt_{txn}", event_type, _stripe(f"evt_{txn}", event_type, obj), meaning
+    )
 
 
 def stripe_invoice_paid(invoice: str, *, sub_ref: str, account_id: str, plan: str) -> Event:
@@ -246,7 +248,11 @@ def xendit_cycle(
 def xendit_plan(event_ref: str, *, plan_ref: str, inactivated: bool = True) -> Event:
     """`recurring.plan.inactivated` (the plan ends) or `.activated` (a notice: nothing changes)."""
     event = "recurring.plan." + ("inactivated" if inactivated else "activated")
-    data: dict[str, Any] = {"id": plan_ref, "status": "INACTIVE" if inactivated else "ACTIVE", "metadata": {}}
+    data: dict[str, Any] = {
+        "id": plan_ref,
+        "status": "INACTIVE" if inactivated else "ACTIVE",
+        "metadata": {},
+    }
     meaning = PlanEnded("xendit", plan_ref) if inactivated else None
     body = _envelope(f"evt_{event_ref}", event, data)
     return Event("xendit", f"evt_{event_ref}", event, body, meaning)

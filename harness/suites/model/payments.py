@@ -111,7 +111,9 @@ class PaymentsModel:
                 return topup_id, t
         return None
 
-    def expect_topup(self, account_id: str, rail: str, amount: int, key: str | None) -> list[Answer]:
+    def expect_topup(
+        self, account_id: str, rail: str, amount: int, key: str | None
+    ) -> list[Answer]:
         """`POST /v1/payments/topup/{rail}`: body, then account, then the Idempotency-Key."""
         if not 0 < amount <= MAX_MICROS or (rail == "stripe" and amount % 10_000):
             return [error(422, "validation_error")]
@@ -179,6 +181,17 @@ class PaymentsModel:
         if (event.rail, event.key) not in self.seen_events:
             self.seen_events.add((event.rail, event.key))
             self._effect(event, apply=True)
+
+    def processor_payment(self, payment: Payment) -> None:
+        """A payment a fake reported by itself: credited once per processor reference."""
+        self._payment(payment)
+
+    def processor_plan(self, meaning: PlanPaid | PlanEnded) -> None:
+        """A subscription event a fake delivered by itself."""
+        if isinstance(meaning, PlanPaid):
+            self._plan_paid(meaning, apply=True)
+        else:
+            self._plan_ended(meaning, apply=True)
 
     def _effect(self, event: Event, *, apply: bool) -> str:
         m = event.meaning
