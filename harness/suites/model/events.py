@@ -26,6 +26,7 @@ __all__ = [
     "PlanEnded",
     "PlanPaid",
     "cdp_settlement",
+    "reported_again",
     "stripe_funded",
     "stripe_inert",
     "stripe_invoice_paid",
@@ -290,3 +291,20 @@ def cdp_settlement(
         meaning = Payment("cdp", tx, micros, None, None, odd)
     headers = {"x-event-id": event_id, "x-event-type": event_type}
     return Event("cdp", event_id, event_type, body, meaning, headers)
+
+
+def reported_again(event: Event, fresh: str) -> Event:
+    """The same payment in another event (a new event id; Xendit: its SETTLED after PAID): a receiver
+    dedupes by payment, not only by event, so it must not credit twice (PROCESSORS.md 4)."""
+    if event.rail == "xendit":
+        body = json.loads(event.body)
+        body["status"] = "SETTLED" if body.get("status") == "PAID" else "PAID"
+        key = f"invoice:{body['id']}:{body['status']}"
+        return Event(event.rail, key, "invoice.paid", _json(body), event.meaning)
+    body = json.loads(event.body)
+    if event.rail == "stripe":
+        body["id"] = f"evt_{fresh}"
+        return Event(event.rail, body["id"], event.event_type, _json(body), event.meaning)
+    body["eventId"] = fresh
+    headers = {**event.headers, "x-event-id": fresh}
+    return Event(event.rail, fresh, event.event_type, _json(body), event.meaning, headers)

@@ -14,9 +14,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import note
+from hypothesis import HealthCheck, Phase, note, seed, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, initialize, invariant, multiple, precondition, rule
+from hypothesis.stateful import (
+    Bundle,
+    initialize,
+    invariant,
+    multiple,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from harness.suites._processors import Processors
 from harness.suites._support import Api
@@ -26,11 +34,25 @@ from .events import PlanEnded, PlanPaid
 from .payments import PaymentsModel
 from .rails import RailRules
 
-__all__ = ["PaymentsMachine", "machine_for"]
+__all__ = ["PaymentsMachine", "machine_for", "run"]
 
-COSTS = st.sampled_from([0, 1, 2, 99, 10_001, 1_000_000, MAX_MICROS, MAX_MICROS + 1]) | st.integers(
-    0, 5_000_000
-)
+#: Costs at the contract's bounds and where float arithmetic goes wrong (30 * 10% = 3.0000000000000004).
+COSTS = st.sampled_from(
+    [
+        0,
+        1,
+        2,
+        30,
+        99,
+        100,
+        10_001,
+        1_000_000,
+        123_456_789,
+        MAX_MICROS - 3,
+        MAX_MICROS,
+        MAX_MICROS + 1,
+    ]
+) | st.integers(0, 5_000_000)
 UNITS = st.lists(
     st.sampled_from([0, 1, 1_000, 1_000_000, 10**12, 10**12 + 1]) | st.integers(0, 3_000_000),
     max_size=5,
@@ -39,7 +61,7 @@ BALANCES = st.sampled_from([0, 1, 1_000_000, MAX_MICROS, MAX_MICROS + 1]) | st.i
 
 
 def _margins(clamp: Clamp) -> st.SearchStrategy[int | None]:
-    ends = [clamp.min_bps - 1, clamp.min_bps, clamp.max_bps, clamp.max_bps + 1, 0, 1, 1_234]
+    ends = [clamp.min_bps - 1, clamp.min_bps, clamp.max_bps, clamp.max_bps + 1, 0, 1, 1_000, 1_234]
     ends += [-1_000_000, 1_000_000, -1_000_001, 1_000_001]
     return st.none() | st.sampled_from(ends) | st.integers(-1_000_000, 1_000_000)
 
@@ -55,7 +77,7 @@ class PaymentsMachine(RailRules):
         self.checkout_of: dict[str, dict[str, Any]] = {}
 
     @initialize(target=RailRules.accounts)
-    def first_sign_up(self) -> str:
+    def first_sign_up(self) -> Any:
         """Every sequence starts with an account."""
         return self.sign_up()
 
@@ -127,7 +149,7 @@ class PaymentsMachine(RailRules):
 
     @rule(
         account=RailRules.accounts,
-        cost=st.sampled_from([1, 3, 1_000_000, 10**12]) | st.integers(1, 10**8),
+        cost=st.sampled_from([1, 3, 30, 100, 1_000_000, 10**12]) | st.integers(1, 10**8),
         offset=st.sampled_from([-1, 0, 1]),
         data=st.data(),
     )
@@ -278,4 +300,31 @@ def machine_for(api: Api, processors: Processors, clamp: Clamp) -> type[Payments
             "processors": processors,
             "model_factory": staticmethod(lambda: PaymentsModel(clamp=clamp)),
         },
+    )
+
+
+def run(
+    api: Api,
+    processors: Processors,
+    clamp: Clamp,
+    *,
+    seed_value: int,
+    examples: int,
+    depth: int,
+    shrink: bool = True,
+) -> None:
+    """Run `examples` random sequences of up to `depth` steps; a divergence raises, shrunk unless told not
+    to (each shrink step replays a sequence against the target, so a catch-only check skips it)."""
+    phases = tuple(Phase) if shrink else (Phase.explicit, Phase.reuse, Phase.generate)
+    run_state_machine_as_test(
+        seed(seed_value)(machine_for(api, processors, clamp)),
+        settings=settings(
+            max_examples=examples,
+            stateful_step_count=depth,
+            deadline=None,
+            database=None,
+            phases=phases,
+            suppress_health_check=list(HealthCheck),
+            report_multiple_bugs=False,
+        ),
     )

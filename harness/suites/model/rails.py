@@ -65,6 +65,7 @@ class RailRules(RuleBasedStateMachine):
     xendit_topups = Bundle("xendit_topups")
     cdp_topups = Bundle("cdp_topups")
     deliveries = Bundle("deliveries")
+    payments = Bundle("payments")
 
     def __init__(self) -> None:
         super().__init__()
@@ -76,6 +77,7 @@ class RailRules(RuleBasedStateMachine):
         self.transactions: dict[str, str] = {}  # cdp top-up → its settlement transaction
         self.sent: dict[str, ev.Event] = {}
         self.held: list[tuple[list[str], ev.Payment]] = []
+        self.payment_events: dict[str, ev.Event] = {}  # processor ref → an event reporting it
 
     def teardown(self) -> None:
         """Let Stripe deliver what this sequence left held, so no later test receives it by surprise."""
@@ -174,9 +176,21 @@ class RailRules(RuleBasedStateMachine):
         """Start an x402 top-up (payment requirements, no processor call)."""
         return self._start("cdp", account, micros, key)
 
-    @rule(topup=stripe_topups, cents=st.integers(1, 50_000), held=st.booleans())
-    def stripe_bank_transfer_arrives(self, topup: str, cents: int, held: bool) -> None:
-        """Money arrives at Stripe for the top-up; its event is delivered now, or held for later."""
+    def _paid_by(self, event: ev.Event) -> str:
+        assert isinstance(event.meaning, ev.Payment)
+        self.payment_events[event.meaning.ref] = event
+        return event.meaning.ref
+
+    @rule(
+        target=payments,
+        topup=stripe_topups,
+        cents=st.integers(1, 50_000),
+        held=st.booleans(),
+        resent=st.booleans(),
+    )
+    def stripe_bank_transfer_arrives(self, topup: str, cents: int, held: bool, resent: bool) -> str:
+        """Money arrives at Stripe for the top-up; its event is delivered now, or held for later (and
+        maybe the same transfer is reported again under another event id)."""
         customer = str(self.details[topup]["customer"])
         stripe = self.processors.handle("stripe")
         before = set(stripe.deliveries().get("held", []))
@@ -194,6 +208,10 @@ class RailRules(RuleBasedStateMachine):
             self.held.append((new, payment))
         else:
             self.model.processor_payment(payment)
+        event = ev.stripe_funded(payment.ref, customer=customer, topup=topup, cents=cents)
+        if resent:  # the same transfer reported by another event id: credited once
+            self.deliver(ev.reported_again(event, self.fresh("again")), "valid")
+        return self._paid_by(event)
 
     @precondition(lambda self: bool(self.held))
     @rule()
@@ -208,20 +226,26 @@ class RailRules(RuleBasedStateMachine):
         self.processors.drain("stripe")
         note("# stripe fake: held events released")
 
-    @rule(topup=xendit_topups)
-    def xendit_invoice_is_paid(self, topup: str) -> None:
-        """The payer pays the Xendit invoice; the PAID callback follows."""
+    @rule(target=payments, topup=xendit_topups, settled_too=st.booleans())
+    def xendit_invoice_is_paid(self, topup: str, settled_too: bool) -> Any:
+        """The payer pays the Xendit invoice; the PAID callback follows, and maybe its SETTLED one (the
+        same payment again: credited once)."""
         invoice = str(self.details[topup].get("invoice_id"))
         if invoice in self.invoices_paid:
-            return
+            return multiple()
         self.invoices_paid.add(invoice)
         self.processors.xendit_pay_invoice(invoice)
         self.processors.drain("xendit")
         amount = self.model.topups[topup].amount_micros
         self.model.processor_payment(ev.Payment("xendit", invoice, amount, topup))
+        text = str(Decimal(amount) / 1_000_000)
+        event = ev.xendit_invoice(invoice, topup=topup, status="PAID", amount=text)
+        if settled_too:
+            self.deliver(ev.reported_again(event, self.fresh("again")), "valid")
+        return self._paid_by(event)
 
-    @rule(topup=cdp_topups, wallet=st.integers(0, 2))
-    def x402_pays(self, topup: str, wallet: int) -> None:
+    @rule(target=payments, topup=cdp_topups, wallet=st.integers(0, 2))
+    def x402_pays(self, topup: str, wallet: int) -> Any:
         """Pay the x402 top-up with a signed payment of its amount; the settlement webhook follows."""
         accepts = self.details[topup].get("payment_requirements", {}).get("accepts", [])
         amount = self.model.topups[topup].amount_micros
@@ -233,11 +257,16 @@ class RailRules(RuleBasedStateMachine):
             headers={"X-PAYMENT": payment.header},
         )
         self.expect(f"paying x402 top-up {topup}", response, allowed)
+        if allowed[0].fields.get("credited_micros") == 0:
+            return multiple()  # already paid: nothing was settled
         tx = str(response.json().get("transaction"))
         self.model.paid(topup, tx)
         self.transactions[topup] = tx
         self.processors.drain("cdp")
         self.model.processor_payment(ev.Payment("cdp", tx, amount, None))
+        return self._paid_by(
+            ev.cdp_settlement(self.fresh("evt"), tx=tx, value=amount, nonce=payment.nonce)
+        )
 
     # -- processor events sent by the suite ---------------------------------------------------------------
 
@@ -335,7 +364,22 @@ class RailRules(RuleBasedStateMachine):
         if auth != "valid" or got.status != 200:
             return multiple()
         self.sent[event.key] = event
+        if isinstance(event.meaning, ev.Payment):
+            self.payment_events[event.meaning.ref] = event
         return event.key
+
+    @rule(ref=payments)
+    def processor_reports_the_payment_again(self, ref: str) -> None:
+        """Another event for a payment already reported (a new event id; Xendit's SETTLED after PAID):
+        the payment is credited once, whichever events report it."""
+        self.deliver(ev.reported_again(self.payment_events[ref], self.fresh("again")), "valid")
+
+    @rule(key=deliveries)
+    def a_delivered_payment_is_reported_again(self, key: str) -> None:
+        """Another event for a payment the suite reported: credited once at most."""
+        event = self.sent[key]
+        if isinstance(event.meaning, ev.Payment):
+            self.deliver(ev.reported_again(event, self.fresh("again")), "valid")
 
     @rule(key=deliveries, auth=st.sampled_from(["valid", "valid", "forged"]))
     def processor_redelivers(self, key: str, auth: str) -> None:
