@@ -316,7 +316,7 @@ def run(
     """Run `examples` random sequences of up to `depth` steps; a divergence raises, shrunk unless told not
     to (each shrink step replays a sequence against the target, so a catch-only check skips it)."""
     phases = tuple(Phase) if shrink else (Phase.explicit, Phase.reuse, Phase.generate)
-    run_state_machine_as_test(
+    run_state_machine_as_test(  # type: ignore[no-untyped-call]
         seed(seed_value)(machine_for(api, processors, clamp)),
         settings=settings(
             max_examples=examples,
