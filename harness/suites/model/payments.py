@@ -235,7 +235,9 @@ class PaymentsModel:
         if key in self.ended:
             return "ignored"
         if apply:
-            self.wallets[account_id].plans[f"{m.rail}:{m.sub_ref}"] = (m.plan, True)
+            plans = self.wallets[account_id].plans
+            plan = plans.get(f"{m.rail}:{m.sub_ref}", (m.plan, True))[0]  # a plan never changes
+            plans[f"{m.rail}:{m.sub_ref}"] = (plan, True)
         return "applied"
 
     def _plan_ended(self, m: PlanEnded, *, apply: bool) -> str:

