@@ -73,7 +73,7 @@ def test_a_defective_variant_diverges_from_the_model(stack: VariantStack, name: 
     target = stack.target(variant(name))
     try:
         with pytest.raises(ModelDivergence):
-            _run(target, examples=30, depth=20)
+            _run(target, examples=60, depth=25)
     finally:
         target.close()
 
@@ -93,4 +93,3 @@ def test_the_suite_passes_the_reference_served_at_a_url(tmp_path: Path) -> None:
         )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-1500:]
     assert "1 passed" in done.stdout, done.stdout[-2000:]
-    assert "depth=15" in done.stdout
