@@ -181,6 +181,9 @@ def gate(
         None, "--examples", help="Generated examples per API operation (gate 10, self-test 3)."
     ),
     seed: int = typer.Option(None, "--seed", help="Generation seed (replays a failure)."),
+    depth: int = typer.Option(
+        None, "--depth", help="Most steps per generated sequence of the stateful suite (20)."
+    ),
     workers: int = typer.Option(1, "--workers", help="Spread the suites over N processes."),
     self_test: bool = typer.Option(
         False,
@@ -215,6 +218,7 @@ def gate(
             seed=seed,
             workers=workers,
             env=dict(os.environ),
+            depth=depth,
         )
     except (HarnessError, ValueError) as exc:
         _fail(exc)

@@ -57,11 +57,19 @@ def _run_dir(report_dir: Path, now: float) -> Path:
     return candidate
 
 
-def _replay_command(target: str | None, suites: Sequence[str], seed: int, examples: int) -> str:
+def _replay_command(
+    target: str | None,
+    suites: Sequence[str],
+    seed: int,
+    examples: int,
+    depth: int | None = None,
+) -> str:
     parts = ["payharness", "gate"]
     for suite in suites:
         parts += ["--suite", suite]
     parts += ["--seed", str(seed), "--examples", str(examples)]
+    if depth is not None:
+        parts += ["--depth", str(depth)]
     if target:
         parts += ["--target", target]
     return shlex.join(parts)
@@ -128,8 +136,12 @@ def gate_command(
     env: Mapping[str, str],
     out: TextIO | None = None,
     now: Callable[[], float] = time.time,
+    depth: int | None = None,
 ) -> int:
-    """Run the gate and write its reports; the exit code (0 passed, 1 failed, 2 could not run)."""
+    """Run the gate and write its reports; the exit code (0 passed, 1 failed, 2 could not run).
+
+    `depth` bounds the steps of one generated sequence of the stateful suite (None: the plugin's default).
+    """
     out = out if out is not None else sys.stdout
     selected = tuple(suites) or tuple(SUITES)
     try:
@@ -140,6 +152,8 @@ def gate_command(
         raise InvalidArgument("--examples must be at least 1")
     if workers < 1:
         raise InvalidArgument("--workers must be at least 1")
+    if depth is not None and depth < 1:
+        raise InvalidArgument("--depth must be at least 1")
     seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
     started = now()
     # absolute: pytest runs in a scratch folder, and junit.xml must land in the user's report folder
@@ -159,6 +173,8 @@ def gate_command(
     argv += ["-c", os.devnull, "-p", "no:cacheprovider", "-p", "no:benchmark"]
     argv += ["--junitxml", str(run_dir / "junit.xml"), "-o", "junit_suite_name=payharness-gate"]
     argv += ["--payments-seed", str(seed), "--payments-examples", str(examples), "-rN"]
+    if depth is not None:
+        argv += ["--payments-depth", str(depth)]
     if workers > 1:
         argv += ["-n", str(workers)]
     try:
@@ -203,7 +219,7 @@ def gate_command(
         examples=examples,
         workers=workers,
         suites=selected,
-        command=_replay_command(target, selected, seed, examples),
+        command=_replay_command(target, selected, seed, examples, depth),
         started_at=datetime.fromtimestamp(started, tz=UTC).isoformat(timespec="seconds"),
         wall_seconds=now() - started,
         exit_code=exit_code,
