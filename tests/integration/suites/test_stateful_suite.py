@@ -5,6 +5,7 @@ model of the contract."""
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -14,6 +15,8 @@ from pathlib import Path
 import pytest
 from suite_runs import SEED, served_reference
 
+from harness.gate import gate_command
+from harness.report import parse_junit
 from harness.selftest.stack import VariantStack
 from harness.selftest.variants import variant
 from harness.suites._processors import Processors
@@ -93,3 +96,28 @@ def test_the_suite_passes_the_reference_served_at_a_url(tmp_path: Path) -> None:
         )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-1500:]
     assert "1 passed" in done.stdout, done.stdout[-2000:]
+
+
+def test_the_gate_runs_the_stateful_suite_with_its_depth_and_says_how_to_replay_it(
+    tmp_path: Path,
+) -> None:
+    """`payharness gate --suite stateful --depth N`: the suite is a gate suite, and its replay line
+    keeps the depth."""
+    console = io.StringIO()
+    code = gate_command(
+        target=None,
+        suites=["stateful"],
+        report_dir=tmp_path,
+        examples=1,
+        seed=SEED,
+        workers=1,
+        env=dict(os.environ),
+        out=console,
+        depth=8,
+    )
+    (run_dir,) = tmp_path.glob("*-gate")
+    summary = (run_dir / "summary.md").read_text(encoding="utf-8")
+    assert code == 0, summary + console.getvalue()
+    result = parse_junit(run_dir / "junit.xml")
+    assert result.passed and result.count("passed") == 1
+    assert f"payharness gate --suite stateful --seed {SEED} --examples 1 --depth 8" in summary
