@@ -5,8 +5,9 @@ micro-USD: it imports nothing of `harness.reference`, nothing of HTTP, and is wr
 rules and `contracts/payments.openapi.json`. For any sequence of operations it predicts each answer's status
 and error code, every wallet's ledger, balance and lifetime paid, and every plan tier.
 
-:mod:`.machine` and :mod:`.observe` drive a target with hypothesis and compare it with the model after every
-step (they are the only modules here that talk HTTP).
+:mod:`.machine` and :mod:`.rails` (the rules), :mod:`.kinds` (what is generated) and :mod:`.observe` (requests
+noted as curl lines, comparisons) drive a target with hypothesis and compare it with the model after every
+step; they are the only modules here that talk HTTP.
 """
 
 from __future__ import annotations
