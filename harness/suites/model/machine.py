@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, note, seed, settings
+from hypothesis import HealthCheck, Phase, seed, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
@@ -31,6 +31,7 @@ from harness.suites._support import Api
 
 from .answers import MAX_MICROS, Clamp, charge_for
 from .events import PlanEnded, PlanPaid
+from .observe import step_note
 from .payments import PaymentsModel
 from .rails import RailRules
 
@@ -242,7 +243,7 @@ class PaymentsMachine(RailRules):
         response = self.processors._http.post(
             f"{handle.base_url}/_fake/recurring/plans/{plan_id}/cycle", json={"status": status}
         )
-        note(f"# xendit fake: cycle {status} for {plan_id} → {response.status_code}")
+        step_note(f"# xendit fake: cycle {status} for {plan_id} → {response.status_code}")
 
     # -- reconciliation ------------------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 from hypothesis import note
+from hypothesis.control import currently_in_test_context
 
 from harness.suites._support import Api, error_code
 from harness.suites.failures import SuiteFailure
@@ -18,7 +19,7 @@ from harness.suites.failures import SuiteFailure
 from .answers import Answer, Clamp
 from .wallet import Wallet
 
-__all__ = ["ModelDivergence", "Observer", "curl", "probe_clamp"]
+__all__ = ["ModelDivergence", "Observer", "curl", "probe_clamp", "step_note"]
 
 #: Headers a reproduction needs (the rest are client noise).
 _REPRO_HEADERS = (
@@ -35,6 +36,12 @@ _REPRO_HEADERS = (
 #: 1 USD: its charge at margin m is 1_000_000 + 100 * m exactly, so each clamp end reads to the bp.
 _PROBE_COST = 1_000_000
 _EXTREME_BPS = 1_000_000
+
+
+def step_note(text: str) -> None:
+    """A line of the printed reproduction (outside a hypothesis run, e.g. a pasted sequence: nothing)."""
+    if currently_in_test_context():
+        note(text)
 
 
 class ModelDivergence(SuiteFailure):
@@ -65,7 +72,7 @@ class Observer:
     def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """One request to the target, noted for the reproduction hypothesis prints on failure."""
         response = self.api.call(method, path, **kwargs)
-        note(curl(response.request, response))
+        step_note(curl(response.request, response))
         return response
 
     def diverged(self, observed: str, expected: str) -> ModelDivergence:

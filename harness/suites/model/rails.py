@@ -11,7 +11,6 @@ import itertools
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from hypothesis import note
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, multiple, precondition, rule
 
@@ -22,7 +21,7 @@ from . import events as ev
 from . import kinds
 from .answers import Answer
 from .kinds import AUTH, CDP_KINDS, MALFORMED, STRIPE_KINDS, SUB_PLANS, XENDIT_KINDS
-from .observe import Observer
+from .observe import Observer, step_note
 from .payments import PaymentsModel
 
 __all__ = ["RailRules"]
@@ -196,7 +195,7 @@ class RailRules(RuleBasedStateMachine):
             txn = self.processors.stripe_fund(customer, cents, reference=topup)
             self.processors.drain("stripe")
         payment = ev.Payment("stripe", str(txn["id"]), cents * 10_000, topup, customer)
-        note(f"# stripe fake: {cents} cents funded for {topup} (txn {txn['id']}, held={held})")
+        step_note(f"# stripe fake: {cents} cents funded for {topup} (txn {txn['id']}, held={held})")
         self.model.stripe_funded(payment)
         if held:
             new = [e for e in stripe.deliveries().get("held", []) if e not in before]
@@ -219,7 +218,7 @@ class RailRules(RuleBasedStateMachine):
             self.model.processor_payment(payment)
         self.held.clear()
         self.processors.drain("stripe")
-        note("# stripe fake: held events released")
+        step_note("# stripe fake: held events released")
 
     @rule(target=payments, topup=xendit_topups, settled_too=st.booleans())
     def xendit_invoice_is_paid(self, topup: str, settled_too: bool) -> Any:
