@@ -371,6 +371,12 @@ def gate(
         "--allow-skips",
         help="Exit 0 although some selected tests did not run (the verdict still lists them).",
     ),
+    depth: int = typer.Option(
+        None,
+        "--depth",
+        metavar="N",
+        help="Most steps per generated sequence of the stateful suite (default 20).",
+    ),
     self_test: bool = typer.Option(
         False,
         "--self-test",
@@ -409,6 +415,7 @@ def gate(
             wait_seconds=wait_for_target,
             expect=expect,
             allow_skips=allow_skips,
+            depth=depth,
         )
     except (HarnessError, ValueError) as exc:
         _fail(exc)

@@ -84,11 +84,19 @@ def _run_dir(report_dir: Path, now: float) -> Path:
     return candidate
 
 
-def _replay_command(target: str | None, suites: Sequence[str], seed: int, examples: int) -> str:
+def _replay_command(
+    target: str | None,
+    suites: Sequence[str],
+    seed: int,
+    examples: int,
+    depth: int | None = None,
+) -> str:
     parts = ["payharness", "gate"]
     for suite in suites:
         parts += ["--suite", suite]
     parts += ["--seed", str(seed), "--examples", str(examples)]
+    if depth is not None:
+        parts += ["--depth", str(depth)]
     if target:
         parts += ["--target", target]
     return shlex.join(parts)
@@ -151,9 +159,13 @@ def gate_command(
     wait_seconds: float = 0.0,
     expect: str | None = None,
     allow_skips: bool = False,
+    depth: int | None = None,
 ) -> int:
     """Run the gate and write its reports; the exit code (0 passed, 1 failed, 2 could not run,
-    3 incomplete)."""
+    3 incomplete).
+
+    `depth` bounds the steps of one generated sequence of the stateful suite (None: the plugin's default).
+    """
     out = out if out is not None else sys.stdout
     selected = tuple(suites) or tuple(SUITES)
     try:
@@ -173,6 +185,8 @@ def gate_command(
             "--expect dormant needs --target: the in-process reference is live (its dormant checks "
             "rebuild it dormant in every gate)"
         )
+    if depth is not None and depth < 1:
+        raise InvalidArgument("--depth must be at least 1")
     seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
     started = now()
     # absolute: pytest runs in a scratch folder, and junit.xml must land in the user's report folder
@@ -193,6 +207,8 @@ def gate_command(
     argv += ["-c", os.devnull, "-p", "no:cacheprovider", "-p", "no:benchmark"]
     argv += ["--junitxml", str(junit), "-o", "junit_suite_name=payharness-gate"]
     argv += ["--payments-seed", str(seed), "--payments-examples", str(examples), "-rN"]
+    if depth is not None:
+        argv += ["--payments-depth", str(depth)]
     if workers > 1:
         argv += ["-n", str(workers)]
     child_env = dict(env)
@@ -274,7 +290,7 @@ def gate_command(
         examples=examples,
         workers=workers,
         suites=selected,
-        command=_replay_command(target, selected, seed, examples),
+        command=_replay_command(target, selected, seed, examples, depth),
         started_at=datetime.fromtimestamp(started, tz=UTC).isoformat(timespec="seconds"),
         wall_seconds=now() - started,
         exit_code=verdict.exit_code,

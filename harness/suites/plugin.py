@@ -11,6 +11,7 @@ gate when the entry point is not installed). Options:
   it, the same variables are read from the environment (after ``set -a; . ./fakes.env; set +a``).
 * ``--payments-fake RAIL=URL`` (repeatable): one fake's URL, overriding the env file and environment.
 * ``--payments-examples N``: generated examples per API operation in the schemathesis stage.
+* ``--payments-depth N``: the most steps in one generated sequence of the stateful suite.
 * ``--payments-seed S``: the generation seed; printed in the header and in every reproduce line, so a failure
   can be replayed exactly. Without it a seed is drawn once and shared with every xdist worker.
 """
@@ -30,10 +31,12 @@ from harness.redaction import redact_url
 from harness.suites.failures import SuiteFailure
 from harness.target import FakeHandle, Target, fakes_from_env, reference_target, url_target
 
-__all__ = ["DEFAULT_EXAMPLES", "PaymentsOptions", "payments_options", "target"]
+__all__ = ["DEFAULT_DEPTH", "DEFAULT_EXAMPLES", "PaymentsOptions", "payments_options", "target"]
 
 #: Small enough that the whole gate on the embedded defaults stays well under a minute on two cores.
 DEFAULT_EXAMPLES = 10
+#: Steps per generated sequence of the stateful suite (with DEFAULT_EXAMPLES: ~10 s in the gate).
+DEFAULT_DEPTH = 20
 _SEED_KEY = "payharness_seed"
 _OPTIONS = pytest.StashKey["PaymentsOptions"]()
 
@@ -49,6 +52,8 @@ class PaymentsOptions:
     #: the service's settings for the fakes: the env file's lines, else this process's environment
     fakes_env: dict[str, str] = field(default_factory=dict)
     env_file: str | None = None
+    #: the most steps in one sequence of the stateful suite
+    depth: int = DEFAULT_DEPTH
     #: the plugin came in through its entry point, so a replay line must not add `-p` (double registration)
     entry_point: bool = False
 
@@ -61,6 +66,8 @@ class PaymentsOptions:
         """The `payharness gate` line that replays one suite with the same target, seed and examples."""
         parts = ["payharness", "gate", "--suite", suite, "--seed", str(self.seed)]
         parts += ["--examples", str(self.examples)]
+        if self.depth != DEFAULT_DEPTH:
+            parts += ["--depth", str(self.depth)]
         if self.target_url:
             parts += ["--target", redact_url(self.target_url)]
         return shlex.join(parts)
@@ -71,6 +78,8 @@ class PaymentsOptions:
         parts += [] if self.entry_point else ["-p", "harness.suites.plugin"]
         parts += ["-k", test]
         parts += ["--payments-seed", str(self.seed), "--payments-examples", str(self.examples)]
+        if self.depth != DEFAULT_DEPTH:
+            parts += ["--payments-depth", str(self.depth)]
         if self.target_url:
             parts += ["--payments-target", redact_url(self.target_url)]
         if self.env_file:
@@ -103,6 +112,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=DEFAULT_EXAMPLES,
         metavar="N",
         help=f"generated examples per API operation (default {DEFAULT_EXAMPLES})",
+    )
+    group.addoption(
+        "--payments-depth",
+        type=int,
+        default=DEFAULT_DEPTH,
+        metavar="N",
+        help=f"most steps per generated sequence of the stateful suite (default {DEFAULT_DEPTH})",
     )
     group.addoption("--payments-seed", type=int, default=None, metavar="S", help="generation seed")
 
@@ -142,6 +158,9 @@ def pytest_configure(config: pytest.Config) -> None:
     examples = int(config.getoption("--payments-examples"))
     if examples < 1:
         raise pytest.UsageError("--payments-examples must be at least 1")
+    depth = int(config.getoption("--payments-depth"))
+    if depth < 1:
+        raise pytest.UsageError("--payments-depth must be at least 1")
     seed = config.getoption("--payments-seed")
     workerinput = getattr(config, "workerinput", None)
     if seed is None and workerinput is not None:
@@ -152,6 +171,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_OPTIONS] = PaymentsOptions(
         target_url=config.getoption("--payments-target"),
         examples=examples,
+        depth=depth,
         seed=int(seed),
         fakes=_parse_fakes(list(config.getoption("--payments-fake"))),
         fakes_env=read_env_file(env_file) if env_file else dict(os.environ),
@@ -171,7 +191,8 @@ def pytest_report_header(config: pytest.Config) -> str:
     """Say what is tested, with which seed."""
     options = config.stash[_OPTIONS]
     return (
-        f"payharness: target={options.target_label} seed={options.seed} examples={options.examples}"
+        f"payharness: target={options.target_label} seed={options.seed} examples={options.examples} "
+        f"depth={options.depth}"
     )
 
 
