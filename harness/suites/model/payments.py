@@ -14,7 +14,7 @@ answers, the one the target chose). Rules (DESIGN.md "Money", "Endpoints"; the p
   its paid event arrives late;
 * a charge is `cost + ceil(cost * clamp(margin) / 10_000)`, once per inference, refused with
   `402 insufficient_credit` past the balance; a zero cost writes nothing;
-* a wallet session's cap is the balance; a unit past it is refused (402) and what was spent is settled once;
+* a wallet session reserves its cap, what it asks for up to the balance (nothing to reserve: 402); a unit past it is refused (402) and what was spent is settled once;
 * an admin adjustment sets an absolute balance through one adjustment entry, never moving lifetime paid.
 """
 
@@ -330,7 +330,10 @@ class PaymentsModel:
         wallet = self.wallets.get(account_id)
         if wallet is None:
             return [error(404, "account_not_found")], 0
-        cap = max(wallet.balance_micros, 0)
+        # the session reserves what it asks for, up to the balance; nothing to reserve is a 402 at once
+        cap = max(0, min(sum(units), wallet.balance_micros))
+        if sum(units) > 0 and cap == 0:
+            return [error(402, "insufficient_credit")], 0
         spent = 0
         for unit in units:
             if spent + unit > cap:

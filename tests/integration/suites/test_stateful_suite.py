@@ -85,9 +85,10 @@ def test_the_suite_passes_the_reference_served_at_a_url(tmp_path: Path) -> None:
     """Through the pytest plugin, as the gate runs it: seed, examples and depth on the command line."""
     with served_reference(tmp_path) as (url, fakes):
         argv = [sys.executable, "-m", "pytest", "--pyargs", "harness.suites.test_stateful"]
-        argv += ["-c", os.devnull, "-p", "no:cacheprovider", "--rootdir", str(tmp_path), "-q"]
+        argv += ["-c", os.devnull, "-p", "no:cacheprovider", "--rootdir", str(tmp_path), "-q", "-rs"]
         argv += ["--payments-target", url, "--payments-seed", str(SEED)]
         argv += ["--payments-examples", "4", "--payments-depth", "15"]
+        argv += ["--payments-env-file", str(tmp_path / "served.env")]  # the admin secret
         for rail, fake_url in sorted(fakes.items()):
             argv += ["--payments-fake", f"{rail}={fake_url}"]
         argv += ["-W", "ignore::DeprecationWarning"]
@@ -121,3 +122,21 @@ def test_the_gate_runs_the_stateful_suite_with_its_depth_and_says_how_to_replay_
     result = parse_junit(run_dir / "junit.xml")
     assert result.passed and result.count("passed") == 1
     assert f"payharness gate --suite stateful --seed {SEED} --examples 1 --depth 8" in summary
+
+
+def test_the_sequences_the_model_once_found_wrong_agree_with_it_now(database_url: str) -> None:
+    # Shrunk by this suite: a Stripe funding past the contract's bound was credited, and a non-USDC CDP
+    # settlement answered 500 on PostgreSQL. Each step compares every truth surface with the model.
+    with reference_target(database_url=database_url) as target, Api(target, seed=SEED) as api:
+        processors = Processors(api)
+        try:
+            from harness.suites.model.machine import machine_for
+
+            state = machine_for(api, processors, probe_clamp(api))()
+            account = state.first_sign_up()
+            state.top_up_stripe(account=account, cents=100, sub_cent=0, key=None, again=None)
+            state.stripe_event(account=account, kind="funded_huge", topup=None, sub=0, auth="valid")
+            state.cdp_event(kind="completed_other_asset", topup=None, auth="valid")
+            state.teardown()
+        finally:
+            processors.close()
