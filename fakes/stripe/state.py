@@ -44,7 +44,7 @@ class StripeState:
         self.clear()
 
     def clear(self) -> None:
-        """Forget every object and event (ids restart from the seed)."""
+        """Forget every object and event (ids restart from the seed, or from fresh randomness without one)."""
         with self.lock:
             self.ids.reset()
             self.customers: dict[str, Obj] = {}
