@@ -73,12 +73,20 @@ def _is_expandable(options: list[Any]) -> bool:
     return any(o == {"type": "string"} for o in options) and any("$ref" in o for o in options)
 
 
-def _rewrite(node: Any) -> Any:
+def _rewrite(node: Any, *, names: bool = False) -> Any:
+    """``node`` without annotations, expandable fields reduced to their id form; ``names``: a
+    ``properties`` map, whose keys are field names (``description`` is a field there)."""
     if isinstance(node, list):
         return [_rewrite(item) for item in node]
     if not isinstance(node, dict):
         return node
-    out = {k: _rewrite(v) for k, v in node.items() if k != "description"}
+    if names:
+        return {k: _rewrite(v) for k, v in node.items()}
+    out = {
+        k: _rewrite(v, names=k in ("properties", "definitions"))
+        for k, v in node.items()
+        if k != "description"
+    }
     options = out.get("anyOf")
     if isinstance(options, list) and _is_expandable(options):
         kept = [o for o in options if "$ref" not in o]
@@ -100,6 +108,9 @@ def _refs(node: Any) -> set[str]:
 def prune(raw: dict[str, Any]) -> dict[str, Any]:
     """The pinned document: one ``$ref`` per root name, and the definitions they reach."""
     source = {_ref_name(k): _rewrite(v) for k, v in raw["definitions"].items()}
+    # The envelope's payload is checked against the schema its ``object`` member names.
+    for part in ("Stripe.Event.Data.Object", "Stripe.Event.Data.PreviousAttributes"):
+        source[part] = {"type": "object"}
     keep: dict[str, Any] = {}
     pending = list(ROOTS.values())
     while pending:

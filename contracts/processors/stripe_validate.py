@@ -2,8 +2,9 @@
 
 :func:`violations` returns one :class:`Violation` per defect, classified the way issue 15 counts them:
 ``absent`` (a field Stripe always sends, as ``null`` when it has no value, that the object omits) or
-``hard`` (anything else: a missing non-nullable field, a wrong type, a value outside an enum, a field the
-API version does not have).
+``extra`` (a field the API version does not declare: Stripe's OpenAPI spec does not forbid them, so
+issue 15's count leaves them out, but a field a later version added misleads a reader of the fake) or
+``hard`` (anything else: a missing non-nullable field, a wrong type, a value outside an enum).
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from jsonschema import Draft7Validator
-from jsonschema.exceptions import ValidationError, best_match
+from jsonschema import Draft7Validator  # type: ignore[import-untyped]
+from jsonschema.exceptions import ValidationError, best_match  # type: ignore[import-untyped]
 
 __all__ = ["Violation", "schema_names", "violations"]
 
@@ -28,7 +29,7 @@ PINNED = Path(__file__).with_name("stripe.objects.schema.json")
 class Violation:
     """One defect: where (a JSON path), what kind, and jsonschema's message."""
 
-    kind: Literal["hard", "absent"]
+    kind: Literal["hard", "absent", "extra"]
     where: str
     message: str
 
@@ -71,14 +72,24 @@ def _leaves(error: ValidationError) -> Iterator[ValidationError]:
 
 
 def _classify(error: ValidationError) -> list[Violation]:
-    where = "$" + "".join(f"[{p!r}]" if isinstance(p, str) else f"[{p}]" for p in error.absolute_path)
+    where = "$" + "".join(
+        f"[{p!r}]" if isinstance(p, str) else f"[{p}]" for p in error.absolute_path
+    )
     if error.validator == "required":
         # jsonschema reports each missing property on its own: "'name' is a required property".
         field = ast.literal_eval(error.message.removesuffix(" is a required property"))
         properties = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
         nullable = _allows_null(properties.get(field, {}))
-        kind: Literal["hard", "absent"] = "absent" if nullable else "hard"
-        return [Violation(kind, f"{where}.{field}", f"missing {'nullable' if nullable else 'non-nullable'} field")]
+        kind: Literal["hard", "absent", "extra"] = "absent" if nullable else "hard"
+        return [
+            Violation(
+                kind,
+                f"{where}.{field}",
+                f"missing {'nullable' if nullable else 'non-nullable'} field",
+            )
+        ]
+    if error.validator == "additionalProperties":
+        return [Violation("extra", where, error.message[:300])]
     return [Violation("hard", where, error.message[:300])]
 
 

@@ -218,7 +218,6 @@ def cash_balance_object(state: StripeState, customer_id: str) -> Obj:
             "object": "cash_balance",
             "available": {},
             "customer": customer_id,
-            "customer_account": None,
             "livemode": False,
             "settings": {"reconciliation_mode": "automatic", "using_merchant_default": True},
         }

@@ -144,7 +144,8 @@ async def test_completing_a_checkout_creates_an_active_subscription_and_a_paid_i
     assert item["current_period_end"] == START + MONTH  # Nov 14 -> Dec 14
     assert invoice["id"].startswith("in_")
     assert (invoice["status"], invoice["amount_paid"], invoice["currency"]) == ("paid", 2000, "usd")
-    assert (invoice["customer"], invoice["subscription"]) == (customer_id, subscription["id"])
+    assert invoice["customer"] == customer_id
+    assert "subscription" not in invoice  # moved to parent.subscription_details in 2025-03-31.basil
     assert invoice["parent"] == {
         "type": "subscription_details",
         "quote_details": None,
@@ -305,10 +306,11 @@ async def test_expanding_the_invoice_subscription_returns_the_object() -> None:
         done = app.complete_checkout_session(session["id"])
         listed = (
             await client.get(
-                "/v1/invoices", params={"customer": customer_id, "expand[]": "data.subscription"}
+                "/v1/invoices", params={"customer": customer_id, "expand[]": "data.parent.subscription_details.subscription"}
             )
         ).json()
-    assert listed["data"][0]["subscription"]["id"] == done["subscription"]
+    details = listed["data"][0]["parent"]["subscription_details"]
+    assert details["subscription"]["id"] == done["subscription"]
 
 
 async def test_events_can_be_filtered_by_type_and_retrieved_by_id() -> None:

@@ -36,7 +36,9 @@ async def _send(requests: list[tuple[str, str, dict[str, str]]]) -> list[httpx.R
         ]
 
 
-@pytest.mark.parametrize("value", ["--5", "²", "9" * 4_301, "-" + "1" * 5_000, "1e3", " 5", "٣", "9" * 20])
+@pytest.mark.parametrize(
+    "value", ["--5", "²", "9" * 4_301, "-" + "1" * 5_000, "1e3", " 5", "٣", "9" * 20]
+)
 def test_values_that_are_not_64_bit_integers_are_parameter_invalid_integer(value: str) -> None:
     with pytest.raises(StripeApiError) as caught:
         Params({"amount": value}).required_integer("amount")
@@ -52,7 +54,10 @@ def test_the_issue_12_amounts_get_stripes_400_on_every_integer_route(
     for response in responses:
         assert response.status_code == 400, response.text
         error = response.json()["error"]
-        assert (error["type"], error["code"]) == ("invalid_request_error", "parameter_invalid_integer")
+        assert (error["type"], error["code"]) == (
+            "invalid_request_error",
+            "parameter_invalid_integer",
+        )
 
 
 def test_an_array_index_that_is_not_an_ascii_number_is_a_hash_key_not_a_crash() -> None:
@@ -61,8 +66,21 @@ def test_an_array_index_that_is_not_an_ascii_number_is_a_hash_key_not_a_crash() 
 
 
 form_keys = st.sampled_from(
-    ["amount", "unit_amount", "currency", "limit", "quantity", "metadata[k]", "expand[0]",
-     "line_items[0][quantity]", "items[²]", "created[gte]", "email", "mode", "interval_count"]
+    [
+        "amount",
+        "unit_amount",
+        "currency",
+        "limit",
+        "quantity",
+        "metadata[k]",
+        "expand[0]",
+        "line_items[0][quantity]",
+        "items[²]",
+        "created[gte]",
+        "email",
+        "mode",
+        "interval_count",
+    ]
 ) | st.text(min_size=1, max_size=12)
 form_values = st.text(max_size=30) | st.integers().map(str) | st.just("9" * 4_400)
 
@@ -88,6 +106,7 @@ def test_arbitrary_form_values_never_get_a_5xx(
 ) -> None:
     method, path, _ = route
     if method == "GET":
+
         async def get() -> list[httpx.Response]:
             app = create_app()
             async with httpx.AsyncClient(
