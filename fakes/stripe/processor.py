@@ -41,6 +41,8 @@ from fakes.stripe.customers import customer_routes
 from fakes.stripe.errors import StripeApiError, error_payload, error_type_for_status
 from fakes.stripe.events import event_routes
 from fakes.stripe.forms import Params, decode_form, parse_pairs
+from fakes.stripe.payments import payment_routes
+from fakes.stripe.refunds import refund_routes
 from fakes.stripe.state import Obj, StripeState
 
 __all__ = ["StripeProcessor"]
@@ -108,6 +110,8 @@ class StripeProcessor:
             *checkout_routes(state),
             *billing_routes(state),
             *event_routes(state),
+            *payment_routes(state),
+            *refund_routes(state),
         ]
 
     def control_routes(self) -> Sequence[Route]:

@@ -30,6 +30,10 @@ _PREFIX_KIND = (
     ("price_", "price"),
     ("prod_", "product"),
     ("cs_", "checkout.session"),
+    ("pi_", "payment_intent"),
+    ("ch_", "charge"),
+    ("re_", "refund"),
+    ("txn_", "balance_transaction"),
 )
 
 
@@ -64,6 +68,11 @@ class StripeState:
             self.invoices: dict[str, Obj] = {}
             self.events: dict[str, Obj] = {}
             self.webhook_endpoints: dict[str, Obj] = {}
+            self.payment_intents: dict[str, Obj] = {}
+            self.charges: dict[str, Obj] = {}
+            self.refunds: dict[str, Obj] = {}
+            # The account's balance transactions (charges in, refunds out): GET /v1/balance sums them.
+            self.account_transactions: dict[str, Obj] = {}
 
     def now(self) -> int:
         """Unix seconds on the injected clock, as Stripe's ``created`` fields are."""
@@ -98,6 +107,10 @@ class StripeState:
                     "price": self.prices,
                     "product": self.products,
                     "checkout.session": self.checkout_sessions,
+                    "payment_intent": self.payment_intents,
+                    "charge": self.charges,
+                    "refund": self.refunds,
+                    "balance_transaction": self.account_transactions,
                 }[kind]
                 return store.get(object_id)
         return None

@@ -124,13 +124,43 @@ def tour(client: stripe.StripeClient, control: str) -> list[dict[str, Any]]:
     served += [endpoint, v1.webhook_endpoints.list(), v1.webhook_endpoints.delete(endpoint.id)]
     events = v1.events.list(params={"limit": 100})
     served += [events, v1.events.retrieve(events.data[0].id)]
+    served += payments_tour(client, customer.id)
     served.append(v1.customers.delete(customer.id))
     return [_body(result) for result in served]
 
 
+def payments_tour(client: stripe.StripeClient, customer: str) -> list[Any]:
+    """PaymentIntents (auto and manual capture, 3DS, declined, canceled), refunds, balance, search."""
+    v1, served = client.v1, list[Any]()
+    paid = v1.payment_intents.create(
+        params={"amount": 2000, "currency": "usd", "customer": customer,
+                "payment_method": "pm_card_visa", "confirm": True}
+    )  # fmt: skip
+    held = v1.payment_intents.create(
+        params={"amount": 3000, "currency": "usd", "capture_method": "manual"}
+    )
+    held = v1.payment_intents.confirm(held.id, params={"payment_method": "pm_card_mastercard"})
+    served += [paid, held, v1.payment_intents.capture(held.id, params={"amount_to_capture": 2500})]
+    action = v1.payment_intents.create(
+        params={"amount": 500, "currency": "usd", "payment_method": "pm_card_authenticationRequired",
+                "confirm": True}
+    )  # fmt: skip
+    served += [action, v1.payment_intents.cancel(action.id)]
+    declined = v1.payment_intents.create(params={"amount": 700, "currency": "usd"})
+    with pytest.raises(stripe.CardError):
+        v1.payment_intents.confirm(declined.id, params={"payment_method": "pm_card_chargeDeclined"})
+    served.append(v1.payment_intents.retrieve(declined.id))
+    served.append(v1.refunds.create(params={"payment_intent": paid.id, "amount": 500}))
+    served.append(v1.refunds.create(params={"charge": str(paid.latest_charge)}))
+    served += [v1.refunds.list(), v1.charges.list(), v1.charges.retrieve(str(paid.latest_charge))]
+    served += [v1.payment_intents.list(), v1.balance.retrieve(), v1.balance_transactions.list()]
+    served.append(v1.customers.search(params={"query": "email:'a@example.com'"}))
+    return served
+
+
 def objects_in(body: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     """``(schema name, object)`` for a body, each list item, and each event's ``data.object``."""
-    if body.get("object") == "list":
+    if body.get("object") in ("list", "search_result"):
         for item in body["data"]:
             yield from objects_in(item)
         return
