@@ -16,6 +16,7 @@ from fakes.stripe.api import Call, api_route
 from fakes.stripe.customers import create_balance_transaction
 from fakes.stripe.errors import StripeApiError
 from fakes.stripe.forms import Params, merge_metadata
+from fakes.stripe.payments import charge_card
 from fakes.stripe.shapes import (
     invoice_defaults,
     line_item_defaults,
@@ -27,6 +28,7 @@ from fakes.stripe.state import Obj, StripeState
 __all__ = [
     "add_interval",
     "billing_routes",
+    "emit_paid_invoice",
     "invoice_subscription",
     "make_paid_invoice",
     "new_subscription_item",
@@ -178,6 +180,30 @@ def make_paid_invoice(
     return invoice
 
 
+def emit_paid_invoice(state: StripeState, invoice: Obj) -> None:
+    """The events of a paid invoice's life, as Stripe sends them for a ``charge_automatically``
+    subscription: ``invoice.created`` (draft), ``invoice.finalized`` (open), the card payment's
+    ``payment_intent.created``, ``charge.succeeded``, ``payment_intent.succeeded`` (when something is due
+    after the customer's credit), then ``invoice.paid`` and ``invoice.payment_succeeded``."""
+    unpaid = {
+        "finalized_at": None,
+        "marked_uncollectible_at": None,
+        "paid_at": None,
+        "voided_at": None,
+    }
+    due = invoice["amount_due"]
+    draft = {**invoice, "status": "draft", "amount_paid": 0, "amount_remaining": due}
+    state.emit("invoice.created", {**draft, "status_transitions": unpaid})
+    opened = {**unpaid, "finalized_at": invoice["status_transitions"]["finalized_at"]}
+    state.emit("invoice.finalized", {**draft, "status": "open", "status_transitions": opened})
+    if due > 0:
+        charge_card(
+            state, invoice["customer"], due, invoice["currency"], f"Invoice {invoice['number']}"
+        )
+    state.emit("invoice.paid", invoice)
+    state.emit("invoice.payment_succeeded", invoice)
+
+
 def renew_subscription(state: StripeState, subscription_id: str) -> Obj:
     """Charge the next period: advance every item's period, create a paid invoice, emit ``invoice.paid``."""
     subscription = state.subscriptions.get(subscription_id)
@@ -204,7 +230,7 @@ def renew_subscription(state: StripeState, subscription_id: str) -> Obj:
         period_start=previous_start,
         period_end=previous_end,
     )
-    state.emit("invoice.paid", invoice)
+    emit_paid_invoice(state, invoice)
     return invoice
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from fakes._common import FakeError, FakeNotFound, Route
 from fakes.stripe.api import Call, api_route
-from fakes.stripe.billing import make_paid_invoice, new_subscription_item
+from fakes.stripe.billing import emit_paid_invoice, make_paid_invoice, new_subscription_item
 from fakes.stripe.catalog import create_price
 from fakes.stripe.customers import new_customer
 from fakes.stripe.errors import StripeApiError
@@ -216,7 +216,7 @@ def complete_checkout_session(state: StripeState, session_id: str) -> Obj:
     )
     state.emit("checkout.session.completed", session)
     state.emit("customer.subscription.created", subscription)
-    state.emit("invoice.paid", invoice)
+    emit_paid_invoice(state, invoice)
     return session
 
 

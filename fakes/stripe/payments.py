@@ -18,7 +18,7 @@ from fakes.stripe.errors import StripeApiError, no_such
 from fakes.stripe.forms import Params, merge_metadata
 from fakes.stripe.state import Obj, StripeState
 
-__all__ = ["create_charge_transaction", "payment_routes"]
+__all__ = ["charge_card", "create_charge_transaction", "payment_routes"]
 
 # token -> (code, decline_code, message); the tokens Stripe documents for declines.
 _DECLINES: dict[str, tuple[str, str, str]] = {
@@ -123,7 +123,7 @@ def _create(state: StripeState, call: Call) -> Obj:
     state.payment_intents[intent["id"]] = intent
     state.emit("payment_intent.created", intent, request=call.event_request())
     if p.boolean("confirm"):
-        _confirm_intent(state, intent, call)
+        _confirm_intent(state, intent, call.event_request())
     return state.render(intent, p)
 
 
@@ -159,13 +159,30 @@ def _confirm(state: StripeState, call: Call) -> Obj:
             code="payment_intent_unexpected_state",
             param="payment_method",
         )
-    _confirm_intent(state, intent, call)
+    _confirm_intent(state, intent, call.event_request())
     return state.render(intent, p)
 
 
-def _confirm_intent(state: StripeState, intent: Obj, call: Call) -> None:
+def charge_card(
+    state: StripeState, customer: str, amount: int, currency: str, description: str
+) -> Obj:
+    """A confirmed, captured PaymentIntent paying ``amount`` with the customer's test card (how an
+    invoice of a ``charge_automatically`` subscription is paid); emits its ``payment_intent.*`` and
+    ``charge.*`` events."""
+    params = Params(
+        {"amount": str(amount), "currency": currency, "customer": customer,
+         "payment_method": "pm_card_visa", "description": description}
+    )  # fmt: skip
+    intent = _intent_object(state, params)
+    intent["status"] = "requires_confirmation"
+    state.payment_intents[intent["id"]] = intent
+    state.emit("payment_intent.created", intent)
+    _confirm_intent(state, intent, None)
+    return intent
+
+
+def _confirm_intent(state: StripeState, intent: Obj, request: dict[str, str | None] | None) -> None:
     token = str(intent["payment_method"])
-    request = call.event_request()
     if token in _NEEDS_ACTION and intent["status"] != "requires_action":
         intent["status"] = "requires_action"
         intent["next_action"] = {
