@@ -60,6 +60,7 @@ ROOTS: dict[str, str] = {
     "deleted_product": "Stripe.DeletedProduct",
     "deleted_webhook_endpoint": "Stripe.DeletedWebhookEndpoint",
     "deleted_invoice": "Stripe.DeletedInvoice",
+    "invoiceitem": "Stripe.InvoiceItem",
 }
 
 _EXPANDED = {"type": "object", "required": ["id"]}

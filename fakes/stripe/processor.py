@@ -41,6 +41,7 @@ from fakes.stripe.customers import customer_routes
 from fakes.stripe.errors import StripeApiError, error_payload, error_type_for_status
 from fakes.stripe.events import event_routes
 from fakes.stripe.forms import Params, decode_form, parse_pairs
+from fakes.stripe.invoices import invoice_routes
 from fakes.stripe.payments import payment_routes
 from fakes.stripe.refunds import refund_routes
 from fakes.stripe.state import Obj, StripeState
@@ -112,6 +113,7 @@ class StripeProcessor:
             *event_routes(state),
             *payment_routes(state),
             *refund_routes(state),
+            *invoice_routes(state),
         ]
 
     def control_routes(self) -> Sequence[Route]:

@@ -125,8 +125,30 @@ def tour(client: stripe.StripeClient, control: str) -> list[dict[str, Any]]:
     events = v1.events.list(params={"limit": 100})
     served += [events, v1.events.retrieve(events.data[0].id)]
     served += payments_tour(client, customer.id)
+    served += invoices_tour(client, customer.id)
     served.append(v1.customers.delete(customer.id))
     return [_body(result) for result in served]
+
+
+def invoices_tour(client: stripe.StripeClient, customer: str) -> list[Any]:
+    """One-off invoices: paid by card, paid out of band, voided, uncollectible, deleted."""
+    v1, served = client.v1, list[Any]()
+    for ending in ("pay", "oob", "void", "uncollectible", "delete"):
+        draft = v1.invoices.create(params={"customer": customer, "description": ending})
+        served += [draft, v1.invoice_items.create(
+            params={"customer": customer, "amount": 1500, "currency": "usd", "invoice": draft.id}
+        )]  # fmt: skip
+        if ending == "delete":
+            served.append(v1.invoices.delete(draft.id))
+            continue
+        served.append(v1.invoices.finalize_invoice(draft.id))
+        if ending in ("pay", "oob"):
+            served.append(v1.invoices.pay(draft.id, params={"paid_out_of_band": ending == "oob"}))
+        elif ending == "void":
+            served.append(v1.invoices.void_invoice(draft.id))
+        else:
+            served.append(v1.invoices.mark_uncollectible(draft.id))
+    return served
 
 
 def payments_tour(client: stripe.StripeClient, customer: str) -> list[Any]:
