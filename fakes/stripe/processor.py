@@ -36,6 +36,7 @@ from fakes.stripe.billing import billing_routes, renew_subscription
 from fakes.stripe.cash import cash_routes, fund_cash_balance
 from fakes.stripe.catalog import catalog_routes
 from fakes.stripe.checkout import checkout_routes, complete_checkout_session
+from fakes.stripe.clocks import clock_routes
 from fakes.stripe.config import StripeConfig
 from fakes.stripe.customers import customer_routes
 from fakes.stripe.errors import StripeApiError, error_payload, error_type_for_status
@@ -114,6 +115,7 @@ class StripeProcessor:
             *payment_routes(state),
             *refund_routes(state),
             *invoice_routes(state),
+            *clock_routes(state),
         ]
 
     def control_routes(self) -> Sequence[Route]:

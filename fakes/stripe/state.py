@@ -73,6 +73,7 @@ class StripeState:
             self.refunds: dict[str, Obj] = {}
             # The account's balance transactions (charges in, refunds out): GET /v1/balance sums them.
             self.account_transactions: dict[str, Obj] = {}
+            self.test_clocks: dict[str, Obj] = {}
 
     def now(self) -> int:
         """Unix seconds on the injected clock, as Stripe's ``created`` fields are."""

@@ -126,6 +126,13 @@ def tour(client: stripe.StripeClient, control: str) -> list[dict[str, Any]]:
     served += [events, v1.events.retrieve(events.data[0].id)]
     served += payments_tour(client, customer.id)
     served += invoices_tour(client, customer.id)
+    clock = v1.test_helpers.test_clocks.create(params={"frozen_time": 1_700_000_000, "name": "c"})
+    served += [
+        clock,
+        v1.test_helpers.test_clocks.advance(clock.id, params={"frozen_time": 1_800_000_000}),
+    ]
+    served += [v1.test_helpers.test_clocks.list()]
+    served.append(v1.billing_portal.sessions.create(params={"customer": customer.id}))
     served.append(v1.customers.delete(customer.id))
     return [_body(result) for result in served]
 
