@@ -2,17 +2,14 @@
 
 Xendit invoice ids look like MongoDB ObjectIds (24 hex: ``62f00ac409accd62c85673c4``, PROCESSORS.md 2.4);
 customers are ``cust-<uuid>``; recurring plans, schedules and cycles carry ``repl_``, ``resc_`` and
-``recy_`` prefixes. Each id here is derived from the instance's seed, a random per-instance nonce and a
-per-kind counter, never from a global: two fakes side by side do not interfere, and a restarted fake never
-hands out an id it handed out before (issue 12.6). ``IdFactory(seed, reproducible=True)`` drops the nonce,
-so the same seed produces the same ids.
+``recy_`` prefixes. Each id here is derived from the instance's seed and a per-kind counter, never from a
+global, so two fakes with the same seed produce the same ids and two side by side do not interfere.
 """
 
 from __future__ import annotations
 
 import hashlib
 import itertools
-import secrets
 import threading
 import uuid
 from datetime import UTC, datetime
@@ -27,28 +24,23 @@ def isoformat(timestamp: float) -> str:
 
 
 class IdFactory:
-    """Mints ids from ``seed``, a per-instance nonce and one counter per kind (thread-safe)."""
+    """Mints ids from ``seed`` and one counter per kind (thread-safe)."""
 
-    def __init__(self, seed: str, *, reproducible: bool = False) -> None:
+    def __init__(self, seed: str) -> None:
         self._seed = seed
-        self._reproducible = reproducible
         self._lock = threading.Lock()
         self._counters: dict[str, itertools.count[int]] = {}
-        self._nonce = ""
-        self.reset()
 
     def reset(self) -> None:
-        """Restart every counter (with a fresh nonce unless reproducible, so ids never repeat)."""
+        """Restart every counter (ids repeat after a reset, like a fresh instance)."""
         with self._lock:
             self._counters.clear()
-            self._nonce = "" if self._reproducible else secrets.token_hex(8)
 
     def _digest(self, kind: str) -> bytes:
         with self._lock:
             counter = self._counters.setdefault(kind, itertools.count(1))
             number = next(counter)
-            nonce = self._nonce
-        return hashlib.sha256(f"{self._seed}{nonce}:{kind}:{number}".encode()).digest()
+        return hashlib.sha256(f"{self._seed}:{kind}:{number}".encode()).digest()
 
     def object_id(self, kind: str, timestamp: float) -> str:
         """A 24-hex ObjectId-like id: 4 bytes of the creation time, 8 derived bytes."""
