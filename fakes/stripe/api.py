@@ -8,16 +8,19 @@ failures so the idempotency layer does not save them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from fakes._common import FakeRequest, FakeResponse, Route, json_response
+import orjson
+
+from fakes._common import FakeRequest, FakeResponse, Route
 from fakes.stripe.errors import StripeApiError
 from fakes.stripe.forms import Params
 from fakes.stripe.state import Obj, StripeState
 
-__all__ = ["PRE_EXECUTION_FAILURE", "Call", "api_route"]
+__all__ = ["PRE_EXECUTION_FAILURE", "Call", "api_route", "encode"]
 
 # request.context keys shared with the processor's dispatch.
 PARAMS = "stripe.params"
@@ -52,6 +55,16 @@ def call_of(request: FakeRequest) -> Call:
     )
 
 
+def encode(payload: Any) -> bytes:
+    """Compact JSON for a response body. orjson encodes the hot paths (``GET /v1/customers/{id}``) about
+    ten times faster than :func:`json.dumps`, which is kept for what orjson refuses (integers beyond 64
+    bits, lone surrogates)."""
+    try:
+        return orjson.dumps(payload)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return json.dumps(payload, separators=(",", ":")).encode()
+
+
 def api_route(
     state: StripeState,
     method: str,
@@ -70,6 +83,6 @@ def api_route(
             if exc.pre_execution:
                 request.context[PRE_EXECUTION_FAILURE] = True
             return exc.response()
-        return json_response(200, payload)
+        return FakeResponse(status=200, body=encode(payload), headers=[])
 
     return Route(method=method, template=template, handler=endpoint, name=name)

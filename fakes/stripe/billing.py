@@ -16,11 +16,20 @@ from fakes.stripe.api import Call, api_route
 from fakes.stripe.customers import create_balance_transaction
 from fakes.stripe.errors import StripeApiError
 from fakes.stripe.forms import Params, merge_metadata
+from fakes.stripe.payments import charge_card
+from fakes.stripe.shapes import (
+    invoice_defaults,
+    line_item_defaults,
+    plan_of,
+    subscription_item_defaults,
+)
 from fakes.stripe.state import Obj, StripeState
 
 __all__ = [
     "add_interval",
     "billing_routes",
+    "emit_paid_invoice",
+    "invoice_subscription",
     "make_paid_invoice",
     "new_subscription_item",
     "renew_subscription",
@@ -39,6 +48,13 @@ def add_interval(timestamp: int, interval: str, count: int = 1) -> int:
     year += start.year
     day = min(start.day, calendar.monthrange(year, month + 1)[1])
     return int(start.replace(year=year, month=month + 1, day=day).timestamp())
+
+
+def invoice_subscription(invoice: Obj) -> str | None:
+    """The subscription an invoice bills (``parent.subscription_details.subscription`` since Basil)."""
+    details = (invoice.get("parent") or {}).get("subscription_details") or {}
+    subscription = details.get("subscription")
+    return subscription if isinstance(subscription, str) else None
 
 
 def make_paid_invoice(
@@ -61,20 +77,21 @@ def make_paid_invoice(
         product = state.products.get(price["product"], {})
         lines.append(
             {
+                **line_item_defaults(),
                 "id": state.ids.new("il_"),
                 "object": "line_item",
                 "amount": amount,
                 "currency": currency,
                 # Stripe writes "1 <multiplication sign> Pro"; the escape keeps the source ASCII.
                 "description": f"{item['quantity']} \u00d7 {product.get('name', price['product'])}",
-                "discountable": True,
-                "discounts": [],
                 "invoice": invoice_id,
-                "livemode": False,
-                "metadata": {},
                 "parent": {
                     "type": "subscription_item_details",
+                    "invoice_item_details": None,
                     "subscription_item_details": {
+                        "invoice_item": None,
+                        "proration": False,
+                        "proration_details": {"credited_items": None},
                         "subscription": subscription["id"],
                         "subscription_item": item["id"],
                     },
@@ -102,6 +119,7 @@ def make_paid_invoice(
     sequence = customer["next_invoice_sequence"]
     customer["next_invoice_sequence"] = sequence + 1
     invoice: Obj = {
+        **invoice_defaults(),
         "id": invoice_id,
         "object": "invoice",
         "account_country": "US",
@@ -121,8 +139,6 @@ def make_paid_invoice(
         "customer": customer["id"],
         "customer_email": customer["email"],
         "customer_name": customer["name"],
-        "description": None,
-        "due_date": None,
         "ending_balance": starting_balance + applied,
         "hosted_invoice_url": f"https://invoice.stripe.com/i/{state.config.account_id}/{invoice_id}",
         "invoice_pdf": f"https://pay.stripe.com/invoice/{state.config.account_id}/{invoice_id}/pdf",
@@ -130,7 +146,6 @@ def make_paid_invoice(
             "object": "list",
             "data": lines,
             "has_more": False,
-            "total_count": len(lines),
             "url": f"/v1/invoices/{invoice_id}/lines",
         },
         "livemode": False,
@@ -154,14 +169,39 @@ def make_paid_invoice(
             "paid_at": now,
             "voided_at": None,
         },
-        "subscription": subscription["id"],
         "subtotal": total,
+        "subtotal_excluding_tax": total,
         "total": total,
+        "total_excluding_tax": total,
         "webhooks_delivered_at": now,
     }
     state.invoices[invoice_id] = invoice
     subscription["latest_invoice"] = invoice_id
     return invoice
+
+
+def emit_paid_invoice(state: StripeState, invoice: Obj) -> None:
+    """The events of a paid invoice's life, as Stripe sends them for a ``charge_automatically``
+    subscription: ``invoice.created`` (draft), ``invoice.finalized`` (open), the card payment's
+    ``payment_intent.created``, ``charge.succeeded``, ``payment_intent.succeeded`` (when something is due
+    after the customer's credit), then ``invoice.paid`` and ``invoice.payment_succeeded``."""
+    unpaid = {
+        "finalized_at": None,
+        "marked_uncollectible_at": None,
+        "paid_at": None,
+        "voided_at": None,
+    }
+    due = invoice["amount_due"]
+    draft = {**invoice, "status": "draft", "amount_paid": 0, "amount_remaining": due}
+    state.emit("invoice.created", {**draft, "status_transitions": unpaid})
+    opened = {**unpaid, "finalized_at": invoice["status_transitions"]["finalized_at"]}
+    state.emit("invoice.finalized", {**draft, "status": "open", "status_transitions": opened})
+    if due > 0:
+        charge_card(
+            state, invoice["customer"], due, invoice["currency"], f"Invoice {invoice['number']}"
+        )
+    state.emit("invoice.paid", invoice)
+    state.emit("invoice.payment_succeeded", invoice)
 
 
 def renew_subscription(state: StripeState, subscription_id: str) -> Obj:
@@ -190,7 +230,7 @@ def renew_subscription(state: StripeState, subscription_id: str) -> Obj:
         period_start=previous_start,
         period_end=previous_end,
     )
-    state.emit("invoice.paid", invoice)
+    emit_paid_invoice(state, invoice)
     return invoice
 
 
@@ -320,9 +360,9 @@ def _apply_item_changes(state: StripeState, subscription: Obj, items: list[objec
             )
         if price is not None:
             item["price"] = dict(price)
+            item["plan"] = plan_of(price)
         if quantity is not None:
             item["quantity"] = quantity
-    subscription["items"]["total_count"] = len(subscription["items"]["data"])
 
 
 def new_subscription_item(
@@ -331,6 +371,7 @@ def new_subscription_item(
     """A ``subscription_item`` for ``price``, its first period starting at ``start``."""
     recurring = price["recurring"]
     return {
+        **subscription_item_defaults(),
         "id": state.ids.new("si_", 14),
         "object": "subscription_item",
         "created": start,
@@ -338,12 +379,10 @@ def new_subscription_item(
             start, recurring["interval"], recurring["interval_count"]
         ),
         "current_period_start": start,
-        "discounts": [],
-        "metadata": {},
+        "plan": plan_of(price),
         "price": dict(price),
         "quantity": quantity,
         "subscription": subscription_id,
-        "tax_rates": [],
     }
 
 
@@ -399,7 +438,7 @@ def _list_invoices(state: StripeState, call: Call) -> Obj:
         kind="invoice",
         keep=lambda inv: (
             (customer is None or inv["customer"] == customer)
-            and (subscription is None or inv["subscription"] == subscription)
+            and (subscription is None or invoice_subscription(inv) == subscription)
             and (status is None or inv["status"] == status)
         ),
     )

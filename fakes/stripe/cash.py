@@ -15,6 +15,7 @@ import hashlib
 from fakes._common import Route
 from fakes.stripe.api import Call, api_route
 from fakes.stripe.errors import StripeApiError, no_such
+from fakes.stripe.shapes import address
 from fakes.stripe.state import Obj, StripeState, cash_balance_object
 
 __all__ = ["cash_routes", "fund_cash_balance"]
@@ -58,7 +59,6 @@ def fund_cash_balance(
         "created": state.now(),
         "currency": currency,
         "customer": customer_id,
-        "customer_account": None,
         "ending_balance": ending,
         "funded": {
             "bank_transfer": {
@@ -176,7 +176,21 @@ def _funding_instructions(state: StripeState, call: Call) -> Obj:
     return instructions
 
 
+_HOLDER_ADDRESS = {"us": "US", "eu": "DE", "gb": "GB", "jp": "JP", "mx": "MX"}
+
+
 def _address(kind: str, customer_id: str) -> Obj:
+    """One financial address, with the holder's and the bank's postal addresses Stripe includes."""
+    found = _account(kind, customer_id)
+    country = _HOLDER_ADDRESS.get(kind[:2], "US")
+    found[found["type"]].update(
+        account_holder_address=address(country, line1="354 Oyster Point Blvd"),
+        bank_address=address(country, line1="1 Test Bank Street"),
+    )
+    return found
+
+
+def _account(kind: str, customer_id: str) -> Obj:
     # Derived from the customer id, so the same customer always gets the same (fake) account.
     digits = str(int(hashlib.sha256(customer_id.encode()).hexdigest(), 16))[:12]
     if kind == "us_bank_transfer":
@@ -227,7 +241,12 @@ def _address(kind: str, customer_id: str) -> Obj:
             "type": "zengin",
         }
     return {
-        "spei": {"bank_code": "000", "bank_name": "STRIPE TEST BANK", "clabe": f"000000{digits}"},
+        "spei": {
+            "account_holder_name": "Payharness Test Account",
+            "bank_code": "000",
+            "bank_name": "STRIPE TEST BANK",
+            "clabe": f"000000{digits}",
+        },
         "supported_networks": ["spei"],
         "type": "spei",
     }

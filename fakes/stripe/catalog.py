@@ -6,6 +6,7 @@ from fakes._common import Route
 from fakes.stripe.api import Call, api_route
 from fakes.stripe.errors import StripeApiError
 from fakes.stripe.forms import Params, merge_metadata
+from fakes.stripe.shapes import product_defaults
 from fakes.stripe.state import Obj, StripeState
 
 __all__ = ["catalog_routes", "create_price", "create_product"]
@@ -23,6 +24,7 @@ def create_product(state: StripeState, p: Params) -> Obj:
         )
     now = state.now()
     product: Obj = {
+        **product_defaults(),
         "id": product_id,
         "object": "product",
         "active": p.boolean("active") is not False,

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from fakes._common import FakeError, FakeNotFound, Route
 from fakes.stripe.api import Call, api_route
-from fakes.stripe.billing import make_paid_invoice, new_subscription_item
+from fakes.stripe.billing import emit_paid_invoice, make_paid_invoice, new_subscription_item
 from fakes.stripe.catalog import create_price
 from fakes.stripe.customers import new_customer
 from fakes.stripe.errors import StripeApiError
 from fakes.stripe.forms import Params, merge_metadata
+from fakes.stripe.shapes import checkout_session_defaults, subscription_defaults
 from fakes.stripe.state import Obj, StripeState
 
 __all__ = ["checkout_routes", "complete_checkout_session"]
@@ -115,6 +116,7 @@ def _create(state: StripeState, call: Call) -> Obj:
     session_id = state.ids.new("cs_test_", 58)
     now = state.now()
     session: Obj = {
+        **checkout_session_defaults(),
         "id": session_id,
         "object": "checkout.session",
         "amount_subtotal": total,
@@ -183,41 +185,23 @@ def complete_checkout_session(state: StripeState, session_id: str) -> Obj:
         for item in state.session_line_items[session_id]
     ]
     subscription: Obj = {
+        **subscription_defaults(),
         "id": subscription_id,
         "object": "subscription",
-        "application": None,
-        "automatic_tax": {"enabled": False, "liability": None},
         "billing_cycle_anchor": now,
-        "cancel_at": None,
-        "cancel_at_period_end": False,
-        "canceled_at": None,
-        "cancellation_details": {"comment": None, "feedback": None, "reason": None},
-        "collection_method": "charge_automatically",
         "created": now,
         "currency": session["currency"],
         "customer": customer_id,
-        "days_until_due": None,
-        "default_payment_method": None,
         "description": extra.get("description"),
-        "discounts": [],
-        "ended_at": None,
         "items": {
             "object": "list",
             "data": items,
             "has_more": False,
-            "total_count": len(items),
             "url": f"/v1/subscription_items?subscription={subscription_id}",
         },
-        "latest_invoice": None,
-        "livemode": False,
         "metadata": dict(extra.get("metadata") or {}),
-        "pending_update": None,
-        "schedule": None,
         "start_date": now,
         "status": "active",
-        "test_clock": None,
-        "trial_end": None,
-        "trial_start": None,
     }
     state.subscriptions[subscription_id] = subscription
     invoice = make_paid_invoice(
@@ -232,7 +216,7 @@ def complete_checkout_session(state: StripeState, session_id: str) -> Obj:
     )
     state.emit("checkout.session.completed", session)
     state.emit("customer.subscription.created", subscription)
-    state.emit("invoice.paid", invoice)
+    emit_paid_invoice(state, invoice)
     return session
 
 

@@ -35,7 +35,8 @@ class StripeConfig:
     ``api_keys`` are the accepted secret keys (test mode only: a ``sk_live_`` key is refused, as a live key
     has no business reaching a fake). ``webhook_secret`` signs deliveries to endpoints registered through
     ``webhook_urls`` or the control API; endpoints created through ``POST /v1/webhook_endpoints`` get their
-    own generated ``whsec_`` secret, as on Stripe. ``seed`` makes every generated id reproducible.
+    own generated ``whsec_`` secret, as on Stripe. ``seed`` makes every generated id reproducible; without
+    one, ids are random per instance (unique across restarts, as Stripe's are).
     """
 
     api_keys: tuple[str, ...] = ("sk_test_payharness",)
@@ -51,7 +52,7 @@ class StripeConfig:
     delivery_transport: httpx.AsyncBaseTransport | None = None
     delivery_timeout_seconds: float = 10.0
     journal_size: int = 10_000
-    seed: int = 0
+    seed: int | None = None
     # Stripe adds an unverifiable v0 signature to test-mode events so receivers prove they ignore it
     # (PROCESSORS.md 1.1, S-SIGDOC).
     include_v0_signature: bool = True

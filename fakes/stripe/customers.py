@@ -25,7 +25,19 @@ def new_customer(
 ) -> Obj:
     """Create a customer from ``email``, ``name``, ``description``, ``phone``, ``metadata``; emits
     ``customer.created``."""
-    p.only((*_CUSTOMER_FIELDS, "metadata", "preferred_locales", "invoice_settings", "address"))
+    p.only(
+        (
+            *_CUSTOMER_FIELDS,
+            "metadata",
+            "preferred_locales",
+            "invoice_settings",
+            "address",
+            "test_clock",
+        )
+    )
+    clock = p.text("test_clock")
+    if clock is not None:
+        state.get(state.test_clocks, "test_clock", clock, param="test_clock")
     customer_id = state.ids.new("cus_", 14)
     customer: Obj = {
         "id": customer_id,
@@ -34,7 +46,6 @@ def new_customer(
         "balance": 0,
         "created": state.now(),
         "currency": None,
-        "customer_account": None,
         "default_source": None,
         "delinquent": False,
         "description": p.text("description", max_length=350),
@@ -58,7 +69,7 @@ def new_customer(
         "preferred_locales": p.array("preferred_locales") or [],
         "shipping": None,
         "tax_exempt": "none",
-        "test_clock": None,
+        "test_clock": clock,
     }
     state.customers[customer_id] = customer
     state.emit("customer.created", customer, request=request)
@@ -153,7 +164,6 @@ def create_balance_transaction(
         "credit_note": None,
         "currency": currency,
         "customer": customer_id,
-        "customer_account": None,
         "description": description,
         "ending_balance": ending,
         "invoice": None,

@@ -6,6 +6,7 @@ The body is ``{"error": {"type", "code", "message", "param", "doc_url"?}}`` with
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fakes._common import FakeResponse, json_response
@@ -23,10 +24,16 @@ def error_type_for_status(status: int) -> str:
 
 
 def error_payload(
-    *, type: str, message: str, code: str | None = None, param: str | None = None
+    *,
+    type: str,
+    message: str,
+    code: str | None = None,
+    param: str | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Stripe's error JSON; ``doc_url`` is present when there is a code, as Stripe sends it."""
-    error: dict[str, Any] = {"type": type, "message": message}
+    """Stripe's error JSON; ``doc_url`` is present when there is a code, as Stripe sends it; ``extra``
+    adds a card error's members (``decline_code``, ``charge``, ``payment_intent``, ...)."""
+    error: dict[str, Any] = {"type": type, "message": message, **(extra or {})}
     if code is not None:
         error["code"] = code
         error["doc_url"] = f"https://stripe.com/docs/error-codes/{code.replace('_', '-')}"
@@ -52,6 +59,7 @@ class StripeApiError(Exception):
         param: str | None = None,
         type: str | None = None,
         pre_execution: bool | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -59,12 +67,13 @@ class StripeApiError(Exception):
         self.code = code
         self.param = param
         self.type = type or error_type_for_status(status)
+        self.extra = dict(extra or {})
         self.pre_execution = status in (400, 404) if pre_execution is None else pre_execution
 
     def response(self) -> FakeResponse:
         """The error as Stripe would send it."""
         payload = error_payload(
-            type=self.type, message=self.message, code=self.code, param=self.param
+            type=self.type, message=self.message, code=self.code, param=self.param, extra=self.extra
         )
         return json_response(self.status, payload)
 

@@ -9,6 +9,7 @@ dicts and lists; :class:`Params` reads them with Stripe's error codes (``paramet
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
@@ -18,6 +19,20 @@ from fakes.stripe.errors import StripeApiError, missing
 __all__ = ["Params", "decode_form", "merge_metadata", "parse_pairs"]
 
 Form = dict[str, Any]
+
+# Stripe's integers are signed 64-bit: ASCII digits only (``²`` and ``--5`` are not integers), and the
+# length bound keeps ``int()`` away from Python's 4,300-digit conversion limit.
+_INTEGER = re.compile(r"-?[0-9]{1,19}")
+_INDEX = re.compile(r"[0-9]{1,9}")
+_INT64 = range(-(2**63), 2**63)
+
+
+def _as_int64(text: str) -> int | None:
+    """``text`` as a signed 64-bit integer, or None when Stripe would not read it as one."""
+    if _INTEGER.fullmatch(text) is None:
+        return None
+    number = int(text)
+    return number if number in _INT64 else None
 
 
 def parse_pairs(raw: str) -> list[tuple[str, str]]:
@@ -76,7 +91,7 @@ def _listify(node: Form) -> Form:
 
 
 def _as_list_or_dict(node: Form) -> Any:
-    if node and all(key.isdigit() for key in node):
+    if node and all(_INDEX.fullmatch(key) for key in node):
         return [node[key] for key in sorted(node, key=int)]
     return node
 
@@ -167,14 +182,15 @@ class Params:
             return None
         if value == "":
             raise self._empty(key)
-        if not isinstance(value, str) or not value.lstrip("-").isdigit():
+        number = _as_int64(value) if isinstance(value, str) else None
+        if number is None:
+            shown = value[:40] if isinstance(value, str) else "a hash or array"
             raise StripeApiError(
                 400,
-                f"Invalid integer: {value}",
+                f"Invalid integer: {shown}",
                 code="parameter_invalid_integer",
                 param=self.name(key),
             )
-        number = int(value)
         if minimum is not None and number < minimum:
             raise StripeApiError(
                 400,

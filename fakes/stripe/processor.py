@@ -36,11 +36,15 @@ from fakes.stripe.billing import billing_routes, renew_subscription
 from fakes.stripe.cash import cash_routes, fund_cash_balance
 from fakes.stripe.catalog import catalog_routes
 from fakes.stripe.checkout import checkout_routes, complete_checkout_session
+from fakes.stripe.clocks import clock_routes
 from fakes.stripe.config import StripeConfig
 from fakes.stripe.customers import customer_routes
 from fakes.stripe.errors import StripeApiError, error_payload, error_type_for_status
 from fakes.stripe.events import event_routes
 from fakes.stripe.forms import Params, decode_form, parse_pairs
+from fakes.stripe.invoices import invoice_routes
+from fakes.stripe.payments import payment_routes
+from fakes.stripe.refunds import refund_routes
 from fakes.stripe.state import Obj, StripeState
 
 __all__ = ["StripeProcessor"]
@@ -108,6 +112,10 @@ class StripeProcessor:
             *checkout_routes(state),
             *billing_routes(state),
             *event_routes(state),
+            *payment_routes(state),
+            *refund_routes(state),
+            *invoice_routes(state),
+            *clock_routes(state),
         ]
 
     def control_routes(self) -> Sequence[Route]:

@@ -30,6 +30,10 @@ _PREFIX_KIND = (
     ("price_", "price"),
     ("prod_", "product"),
     ("cs_", "checkout.session"),
+    ("pi_", "payment_intent"),
+    ("ch_", "charge"),
+    ("re_", "refund"),
+    ("txn_", "balance_transaction"),
 )
 
 
@@ -44,7 +48,7 @@ class StripeState:
         self.clear()
 
     def clear(self) -> None:
-        """Forget every object and event (ids restart from the seed)."""
+        """Forget every object and event (ids restart from the seed, or from fresh randomness without one)."""
         with self.lock:
             self.ids.reset()
             self.customers: dict[str, Obj] = {}
@@ -64,6 +68,12 @@ class StripeState:
             self.invoices: dict[str, Obj] = {}
             self.events: dict[str, Obj] = {}
             self.webhook_endpoints: dict[str, Obj] = {}
+            self.payment_intents: dict[str, Obj] = {}
+            self.charges: dict[str, Obj] = {}
+            self.refunds: dict[str, Obj] = {}
+            # The account's balance transactions (charges in, refunds out): GET /v1/balance sums them.
+            self.account_transactions: dict[str, Obj] = {}
+            self.test_clocks: dict[str, Obj] = {}
 
     def now(self) -> int:
         """Unix seconds on the injected clock, as Stripe's ``created`` fields are."""
@@ -98,6 +108,10 @@ class StripeState:
                     "price": self.prices,
                     "product": self.products,
                     "checkout.session": self.checkout_sessions,
+                    "payment_intent": self.payment_intents,
+                    "charge": self.charges,
+                    "refund": self.refunds,
+                    "balance_transaction": self.account_transactions,
                 }[kind]
                 return store.get(object_id)
         return None
@@ -218,7 +232,6 @@ def cash_balance_object(state: StripeState, customer_id: str) -> Obj:
             "object": "cash_balance",
             "available": {},
             "customer": customer_id,
-            "customer_account": None,
             "livemode": False,
             "settings": {"reconciliation_mode": "automatic", "using_merchant_default": True},
         }

@@ -22,6 +22,19 @@ pytestmark = pytest.mark.integration
 
 KEY = "sk_test_payharness"
 
+# What a completed subscription checkout emits, oldest first (the invoice's life and its card payment).
+CHECKOUT_EVENTS = [
+    "checkout.session.completed",
+    "customer.subscription.created",
+    "invoice.created",
+    "invoice.finalized",
+    "payment_intent.created",
+    "charge.succeeded",
+    "payment_intent.succeeded",
+    "invoice.paid",
+    "invoice.payment_succeeded",
+]
+
 
 class WebhookReceiver:
     """A Starlette endpoint that accepts only what ``stripe.Webhook.construct_event`` verifies."""
@@ -175,26 +188,18 @@ def test_a_completed_checkout_shows_in_the_event_list_and_reaches_the_endpoint(
         }
     )
     completed = httpx.post(f"{server.base_url}/_fake/checkout/sessions/{session.id}/complete")
-    events = client.v1.events.list(params={"limit": 3})
+    events = client.v1.events.list(params={"limit": 9})
     invoices = client.v1.invoices.list(params={"customer": customer.id})
     fake.webhooks.drain_blocking(10)
 
     assert completed.status_code == 200
-    assert [e.type for e in reversed(events.data)] == [
-        "checkout.session.completed",
-        "customer.subscription.created",
-        "invoice.paid",
-    ]
+    assert [e.type for e in reversed(events.data)] == CHECKOUT_EVENTS
     invoice = invoices.data[0]
     assert (invoice.status, invoice.amount_paid) == ("paid", 2000)
     details = invoice.parent.subscription_details if invoice.parent else None
     assert details is not None and details.metadata is not None
     assert details.metadata["plan"] == "pro"
-    assert receiver.types()[-3:] == [
-        "checkout.session.completed",
-        "customer.subscription.created",
-        "invoice.paid",
-    ]
+    assert receiver.types()[-9:] == CHECKOUT_EVENTS
 
 
 def test_an_endpoint_created_with_stripe_python_verifies_with_its_own_secret(

@@ -144,7 +144,8 @@ async def test_completing_a_checkout_creates_an_active_subscription_and_a_paid_i
     assert item["current_period_end"] == START + MONTH  # Nov 14 -> Dec 14
     assert invoice["id"].startswith("in_")
     assert (invoice["status"], invoice["amount_paid"], invoice["currency"]) == ("paid", 2000, "usd")
-    assert (invoice["customer"], invoice["subscription"]) == (customer_id, subscription["id"])
+    assert invoice["customer"] == customer_id
+    assert "subscription" not in invoice  # moved to parent.subscription_details in 2025-03-31.basil
     assert invoice["parent"] == {
         "type": "subscription_details",
         "quote_details": None,
@@ -156,17 +157,27 @@ async def test_completing_a_checkout_creates_an_active_subscription_and_a_paid_i
     assert invoice["billing_reason"] == "subscription_create"
 
 
+# What a completed subscription checkout emits, oldest first (the invoice's life and its card payment).
+CHECKOUT_EVENTS = [
+    "checkout.session.completed",
+    "customer.subscription.created",
+    "invoice.created",
+    "invoice.finalized",
+    "payment_intent.created",
+    "charge.succeeded",
+    "payment_intent.succeeded",
+    "invoice.paid",
+    "invoice.payment_succeeded",
+]
+
+
 async def test_completion_emits_session_subscription_and_invoice_events_in_order() -> None:
     app = create_app()
     async with client_for(app) as client:
         _, session = await start_checkout(client)
         await client.post(f"/_fake/checkout/sessions/{session['id']}/complete")
-        events = (await client.get("/v1/events", params={"limit": 3})).json()["data"]
-    assert [e["type"] for e in reversed(events)] == [
-        "checkout.session.completed",
-        "customer.subscription.created",
-        "invoice.paid",
-    ]
+        events = (await client.get("/v1/events", params={"limit": 9})).json()["data"]
+    assert [e["type"] for e in reversed(events)] == CHECKOUT_EVENTS
     completed = events[-1]
     assert completed["data"]["object"]["id"] == session["id"]
     assert completed["object"] == "event" and completed["livemode"] is False
@@ -235,7 +246,7 @@ async def test_renewal_bills_the_next_period_and_emits_invoice_paid() -> None:
     assert [i["id"] for i in invoices["data"]] == [renewed.json()["id"], done["invoice"]]
     assert subscription["latest_invoice"] == renewed.json()["id"]
     assert subscription["items"]["data"][0]["current_period_start"] == START + MONTH
-    assert app.events()[-1]["type"] == "invoice.paid"
+    assert [e["type"] for e in app.events()[-7:]] == CHECKOUT_EVENTS[2:]
 
 
 async def test_updating_a_subscription_emits_updated_with_previous_attributes() -> None:
@@ -305,10 +316,11 @@ async def test_expanding_the_invoice_subscription_returns_the_object() -> None:
         done = app.complete_checkout_session(session["id"])
         listed = (
             await client.get(
-                "/v1/invoices", params={"customer": customer_id, "expand[]": "data.subscription"}
+                "/v1/invoices", params={"customer": customer_id, "expand[]": "data.parent.subscription_details.subscription"}
             )
         ).json()
-    assert listed["data"][0]["subscription"]["id"] == done["subscription"]
+    details = listed["data"][0]["parent"]["subscription_details"]
+    assert details["subscription"]["id"] == done["subscription"]
 
 
 async def test_events_can_be_filtered_by_type_and_retrieved_by_id() -> None:
@@ -324,7 +336,12 @@ async def test_events_can_be_filtered_by_type_and_retrieved_by_id() -> None:
         ).json()
         one = (await client.get(f"/v1/events/{paid['data'][0]['id']}")).json()
         missing = await client.get("/v1/events/evt_nope")
-    assert [e["type"] for e in paid["data"]] == ["invoice.paid"]
+    assert [e["type"] for e in paid["data"]] == [
+        "invoice.payment_succeeded",
+        "invoice.paid",
+        "invoice.finalized",
+        "invoice.created",
+    ]
     assert sorted(e["type"] for e in several["data"]) == ["customer.created", "invoice.paid"]
     assert one == paid["data"][0]
     assert missing.status_code == 404

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from fakes.stripe import StripeFakeApp, create_app
+from fakes.stripe import StripeConfig, StripeFakeApp, create_app
 
 AUTH = {"authorization": "Bearer sk_test_payharness"}
 
@@ -260,6 +260,18 @@ async def test_unsupported_expansions_are_refused() -> None:
 async def test_ids_are_deterministic_for_a_seed() -> None:
     ids = []
     for _ in range(2):
-        async with client_for(create_app()) as client:
+        async with client_for(create_app(StripeConfig(seed=7))) as client:
             ids.append((await new_customer(client))["id"])
     assert ids[0] == ids[1]
+
+
+async def test_without_a_seed_a_restarted_fake_never_reuses_an_id() -> None:
+    ids = set()
+    for _ in range(3):
+        app = create_app()
+        async with client_for(app) as client:
+            ids.add((await new_customer(client))["id"])
+        app.state.clear()
+        async with client_for(app) as client:
+            ids.add((await new_customer(client))["id"])
+    assert len(ids) == 6

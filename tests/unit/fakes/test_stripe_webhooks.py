@@ -259,7 +259,13 @@ async def test_reordered_mode_delivers_a_checkout_sequence_backwards() -> None:
     await app.webhooks.drain()
     assert receiver.types == [
         "customer.created",
+        "invoice.payment_succeeded",
         "invoice.paid",
+        "payment_intent.succeeded",
+        "charge.succeeded",
+        "payment_intent.created",
+        "invoice.finalized",
+        "invoice.created",
         "customer.subscription.created",
         "checkout.session.completed",
     ]

@@ -1,0 +1,237 @@
+"""Every object and event the fake Stripe serves validates against Stripe's published schemas.
+
+The schemas are pinned in ``contracts/processors/stripe.objects.schema.json``, generated from the official
+``stripe`` npm package at the API version the fake claims (``contracts/processors/stripe_objects.py``).
+stripe-python drives the fake through every operation it serves; each response body, each list item and
+each event's ``data.object`` is checked (issue 15: 0 hard violations, no field Stripe always sends absent).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import stripe
+
+from contracts.processors.stripe_validate import Violation, violations
+from fakes._common import LoopbackServer
+from fakes.stripe import StripeConfig, StripeFakeApp, create_app
+
+pytestmark = pytest.mark.integration
+
+KEY = "sk_test_payharness"
+
+# The one place the published schema is narrower than the API it describes: funding instructions are
+# requested for five bank-transfer types (the create parameters' enum), but the object's
+# ``bank_transfer.type`` enum lists only eu_bank_transfer and jp_bank_transfer. The fake answers with the
+# requested type (not verified against live Stripe); the gap is listed here, not hidden.
+KNOWN_SPEC_GAPS = {
+    ("funding_instructions", "$['bank_transfer']['type']", f"'{kind}' is not one of")
+    for kind in ("us_bank_transfer", "gb_bank_transfer", "mx_bank_transfer")
+}
+
+
+def _known_gap(name: str, found: Violation) -> bool:
+    return any(
+        (name, found.where) == (gap_name, where) and found.message.startswith(prefix)
+        for gap_name, where, prefix in KNOWN_SPEC_GAPS
+    )
+
+
+def _body(result: Any) -> dict[str, Any]:
+    response = result.last_response
+    assert response is not None
+    data: dict[str, Any] = response.data
+    return data
+
+
+def tour(client: stripe.StripeClient, control: str) -> list[dict[str, Any]]:
+    """Drive the fake through its operations; every JSON body it answered, in order."""
+    served: list[Any] = []
+    v1 = client.v1
+    customer = v1.customers.create(params={"email": "a@example.com", "metadata": {"k": "v"}})
+    served += [customer, v1.customers.update(customer.id, params={"name": "Ada"})]
+    served += [v1.customers.retrieve(customer.id), v1.customers.list(params={"limit": 3})]
+    served.append(
+        v1.customers.balance_transactions.create(
+            customer.id, params={"amount": -500, "currency": "usd"}
+        )
+    )
+    served.append(v1.customers.balance_transactions.list(customer.id))
+    for kind in (
+        "us_bank_transfer",
+        "gb_bank_transfer",
+        "eu_bank_transfer",
+        "jp_bank_transfer",
+        "mx_bank_transfer",
+    ):
+        currency = {"us": "usd", "gb": "gbp", "eu": "eur", "jp": "jpy", "mx": "mxn"}[kind[:2]]
+        bank: dict[str, Any] = {"type": kind}
+        if kind == "eu_bank_transfer":
+            bank["eu_bank_transfer"] = {"country": "DE"}
+        served.append(
+            v1.customers.funding_instructions.create(
+                customer.id,
+                params={
+                    "bank_transfer": bank,  # type: ignore[typeddict-item]
+                    "currency": currency,
+                    "funding_type": "bank_transfer",
+                },
+            )
+        )
+    served.append(
+        v1.test_helpers.customers.fund_cash_balance(
+            customer.id, params={"amount": 5000, "currency": "usd", "reference": "R1"}
+        )
+    )
+    served += [v1.customers.cash_balance.retrieve(customer.id)]
+    served += [v1.customers.cash_balance_transactions.list(customer.id)]
+    product = v1.products.create(params={"name": "Pro"})
+    price = v1.prices.create(
+        params={
+            "product": product.id,
+            "currency": "usd",
+            "unit_amount": 2000,
+            "recurring": {"interval": "month"},
+        }
+    )
+    served += [product, price, v1.products.list(), v1.prices.retrieve(price.id)]
+    session = v1.checkout.sessions.create(
+        params={
+            "mode": "subscription",
+            "customer": customer.id,
+            "success_url": "https://example.com/ok",
+            "line_items": [{"price": price.id, "quantity": 1}],
+        }
+    )
+    served += [session, v1.checkout.sessions.line_items.list(session.id)]
+    completed = httpx.post(f"{control}/_fake/checkout/sessions/{session.id}/complete")
+    assert completed.status_code == 200, completed.text
+    served.append(v1.checkout.sessions.retrieve(session.id))
+    subscription_id = v1.subscriptions.list(params={"customer": customer.id}).data[0].id
+    httpx.post(f"{control}/_fake/subscriptions/{subscription_id}/renew").raise_for_status()
+    served += [
+        v1.subscriptions.retrieve(subscription_id),
+        v1.invoices.list(params={"customer": customer.id}),
+    ]
+    served.append(v1.subscriptions.update(subscription_id, params={"metadata": {"plan": "pro"}}))
+    served.append(v1.subscriptions.cancel(subscription_id))
+    endpoint = v1.webhook_endpoints.create(
+        params={"url": "https://example.com/hook", "enabled_events": ["*"]}
+    )
+    served += [endpoint, v1.webhook_endpoints.list(), v1.webhook_endpoints.delete(endpoint.id)]
+    events = v1.events.list(params={"limit": 100})
+    served += [events, v1.events.retrieve(events.data[0].id)]
+    served += payments_tour(client, customer.id)
+    served += invoices_tour(client, customer.id)
+    clock = v1.test_helpers.test_clocks.create(params={"frozen_time": 1_700_000_000, "name": "c"})
+    served += [
+        clock,
+        v1.test_helpers.test_clocks.advance(clock.id, params={"frozen_time": 1_800_000_000}),
+    ]
+    served += [v1.test_helpers.test_clocks.list()]
+    served.append(v1.billing_portal.sessions.create(params={"customer": customer.id}))
+    served.append(v1.customers.delete(customer.id))
+    return [_body(result) for result in served]
+
+
+def invoices_tour(client: stripe.StripeClient, customer: str) -> list[Any]:
+    """One-off invoices: paid by card, paid out of band, voided, uncollectible, deleted."""
+    v1, served = client.v1, list[Any]()
+    for ending in ("pay", "oob", "void", "uncollectible", "delete"):
+        draft = v1.invoices.create(params={"customer": customer, "description": ending})
+        served += [draft, v1.invoice_items.create(
+            params={"customer": customer, "amount": 1500, "currency": "usd", "invoice": draft.id}
+        )]  # fmt: skip
+        if ending == "delete":
+            served.append(v1.invoices.delete(draft.id))
+            continue
+        served.append(v1.invoices.finalize_invoice(draft.id))
+        if ending in ("pay", "oob"):
+            served.append(v1.invoices.pay(draft.id, params={"paid_out_of_band": ending == "oob"}))
+        elif ending == "void":
+            served.append(v1.invoices.void_invoice(draft.id))
+        else:
+            served.append(v1.invoices.mark_uncollectible(draft.id))
+    return served
+
+
+def payments_tour(client: stripe.StripeClient, customer: str) -> list[Any]:
+    """PaymentIntents (auto and manual capture, 3DS, declined, canceled), refunds, balance, search."""
+    v1, served = client.v1, list[Any]()
+    paid = v1.payment_intents.create(
+        params={"amount": 2000, "currency": "usd", "customer": customer,
+                "payment_method": "pm_card_visa", "confirm": True}
+    )  # fmt: skip
+    held = v1.payment_intents.create(
+        params={"amount": 3000, "currency": "usd", "capture_method": "manual"}
+    )
+    held = v1.payment_intents.confirm(held.id, params={"payment_method": "pm_card_mastercard"})
+    served += [paid, held, v1.payment_intents.capture(held.id, params={"amount_to_capture": 2500})]
+    action = v1.payment_intents.create(
+        params={"amount": 500, "currency": "usd", "payment_method": "pm_card_authenticationRequired",
+                "confirm": True}
+    )  # fmt: skip
+    served += [action, v1.payment_intents.cancel(action.id)]
+    declined = v1.payment_intents.create(params={"amount": 700, "currency": "usd"})
+    with pytest.raises(stripe.CardError):
+        v1.payment_intents.confirm(declined.id, params={"payment_method": "pm_card_chargeDeclined"})
+    served.append(v1.payment_intents.retrieve(declined.id))
+    served.append(v1.refunds.create(params={"payment_intent": paid.id, "amount": 500}))
+    served.append(v1.refunds.create(params={"charge": str(paid.latest_charge)}))
+    served += [v1.refunds.list(), v1.charges.list(), v1.charges.retrieve(str(paid.latest_charge))]
+    served += [v1.payment_intents.list(), v1.balance.retrieve(), v1.balance_transactions.list()]
+    served.append(v1.customers.search(params={"query": "email:'a@example.com'"}))
+    return served
+
+
+def objects_in(body: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``(schema name, object)`` for a body, each list item, and each event's ``data.object``."""
+    if body.get("object") in ("list", "search_result"):
+        for item in body["data"]:
+            yield from objects_in(item)
+        return
+    name = f"deleted_{body['object']}" if body.get("deleted") else str(body["object"])
+    yield name, body
+    if body.get("object") == "event":
+        yield from objects_in(body["data"]["object"])
+
+
+def all_violations(bodies: list[dict[str, Any]]) -> list[tuple[str, Violation]]:
+    return [
+        (name, found)
+        for body in bodies
+        for name, obj in objects_in(body)
+        for found in violations(obj, name)
+    ]
+
+
+@pytest.fixture(scope="module")
+def fake_server() -> Iterator[tuple[StripeFakeApp, LoopbackServer]]:
+    app = create_app(StripeConfig(time_scale=0.0001))
+    with LoopbackServer(app) as server:
+        yield app, server
+    app.webhooks.close()
+
+
+def test_every_object_and_event_the_fake_serves_matches_stripes_published_schema(
+    fake_server: tuple[StripeFakeApp, LoopbackServer],
+) -> None:
+    app, server = fake_server
+    client = stripe.StripeClient(
+        KEY, base_addresses={"api": server.base_url}, max_network_retries=0
+    )
+    bodies = tour(client, server.base_url) + app.events()
+    names = {name for body in bodies for name, _ in objects_in(body)}
+    found = [(name, v) for name, v in all_violations(bodies) if not _known_gap(name, v)]
+    assert found == []
+    assert {
+        "customer",
+        "invoice",
+        "subscription",
+        "checkout.session",
+        "event",
+        "funding_instructions",
+    } <= names
