@@ -65,6 +65,9 @@ class StackConfig:
     #: base URL of the payments service; its `/v1/payments/webhook/{rail}` receives every fake's events
     webhook_target: str | None = None
     webhook_path: str = "/v1/payments/webhook/{rail}"
+    #: full webhook URLs by rail, for a service whose webhook paths are its own; they win over
+    #: `webhook_target` + `webhook_path` for their rails
+    webhook_urls: Mapping[str, str] = field(default_factory=dict)
     stripe: StripeConfig = field(default_factory=StripeConfig)
     cdp: CdpConfig = field(default_factory=CdpConfig)
     xendit: XenditConfig = field(default_factory=XenditConfig)
@@ -103,16 +106,28 @@ class FakeStack:
         """Start every server, then register the webhook target on each fake."""
         for server in self.servers.values():
             server.start()
-        if self.config.webhook_target:
+        if self.config.webhook_target or self.config.webhook_urls:
             self.register_webhook_target(self.config.webhook_target)
         return self
 
-    def register_webhook_target(self, base_url: str) -> None:
-        """Send every fake's webhooks to `base_url` + the rail's webhook path, signed with its secret."""
+    def webhook_urls(self, base_url: str | None) -> dict[str, str]:
+        """Where each rail's webhooks go: `webhook_urls` for its rails, else `base_url` + the rail's path."""
+        urls = {
+            rail: base_url.rstrip("/") + self.config.webhook_path.format(rail=rail)
+            for rail in self.apps
+            if base_url
+        }
+        unknown = set(self.config.webhook_urls) - set(self.apps)
+        if unknown:
+            raise ValueError(f"no fake for rail(s) {sorted(unknown)}: use stripe, cdp or xendit")
+        urls.update(self.config.webhook_urls)
+        return urls
+
+    def register_webhook_target(self, base_url: str | None) -> None:
+        """Send each fake's webhooks to its URL (see :meth:`webhook_urls`), signed with its secret."""
         secrets = self.secrets()
-        for rail, app in self.apps.items():
-            path = self.config.webhook_path.format(rail=rail)
-            app.webhooks.add_endpoint(base_url.rstrip("/") + path, secret=secrets[rail])
+        for rail, url in self.webhook_urls(base_url).items():
+            self.apps[rail].webhooks.add_endpoint(url, secret=secrets[rail])
 
     def stop(self) -> None:
         """Stop every server."""

@@ -1,0 +1,1 @@
+"""Example services that payharness judges over HTTP (not part of the installed package)."""

@@ -1,0 +1,198 @@
+"""Acme billing: a small SaaS billing API integrated with Stripe and Xendit the usual way.
+
+Its shape is its own, not the payharness reference's: users instead of accounts, credits in US cents,
+``{"ok": false, "error": "..."}`` errors, webhooks under ``/webhooks/<provider>``, a Pact-style provider-state
+hook under ``/_test/state``. Stripe goes through stripe-python's ``StripeClient`` (customers, bank-transfer
+funding of the customer's cash balance for credits, Checkout in subscription mode for plans); Xendit through
+xendit-python's ``InvoiceApi`` (an invoice per credit purchase, credited on its PAID callback).
+
+``ACME_DEFECTS`` plants realistic bugs (see ``defects.py``) so a harness can be shown to catch them.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import math
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import stripe
+import xendit
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from xendit.apis import InvoiceApi
+from xendit.invoice.model.create_invoice_request import CreateInvoiceRequest
+
+from .store import Store
+
+__all__ = ["PLANS", "AcmeSettings", "create_app", "settings_from_env"]
+
+#: monthly plan prices in cents
+PLANS = {"pro": 2_000, "team": 10_000}
+MAX_MARKUP_BPS = 5_000
+MAX_COST_CENTS = 1_000_000_00
+_ON = {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AcmeSettings:
+    """Everything Acme reads from its environment."""
+
+    database: Path
+    billing_enabled: bool = False
+    stripe_api_base: str | None = None
+    stripe_api_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    xendit_api_base: str | None = None
+    xendit_api_key: str | None = None
+    xendit_callback_token: str | None = None
+    test_token: str | None = None
+    defects: frozenset[str] = field(default_factory=frozenset)
+
+
+def settings_from_env(env: dict[str, str]) -> AcmeSettings:
+    """Acme's settings from environment variables (the same ones `payharness fakes` prints)."""
+    return AcmeSettings(
+        database=Path(env.get("ACME_DATABASE", "acme.sqlite3")),
+        billing_enabled=env.get("ACME_BILLING_ENABLED", "").strip().lower() in _ON,
+        stripe_api_base=env.get("STRIPE_API_BASE"),
+        stripe_api_key=env.get("STRIPE_API_KEY"),
+        stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET"),
+        xendit_api_base=env.get("XENDIT_API_BASE"),
+        xendit_api_key=env.get("XENDIT_API_KEY"),
+        xendit_callback_token=env.get("XENDIT_CALLBACK_TOKEN"),
+        test_token=env.get("ACME_TEST_TOKEN"),
+        defects=frozenset(d.strip() for d in env.get("ACME_DEFECTS", "").split(",") if d.strip()),
+    )
+
+
+class AcmeError(Exception):
+    """An answer in Acme's error shape."""
+
+    def __init__(self, status: int, error: str) -> None:
+        super().__init__(error)
+        self.status, self.error = status, error
+
+
+def _fail(status: int, error: str) -> AcmeError:
+    return AcmeError(status, error)
+
+
+async def _json(request: Request) -> dict[str, Any]:
+    try:
+        body = json.loads(await request.body())
+    except (ValueError, RecursionError) as exc:
+        raise _fail(400, "bad_json") from exc
+    if not isinstance(body, dict):
+        raise _fail(400, "bad_json")
+    return body
+
+
+def _int(body: dict[str, Any], name: str, *, low: int, high: int) -> int:
+    value = body.get(name)
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise _fail(400, f"bad_{name}")
+    return value
+
+
+def _text(body: dict[str, Any], name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value or len(value) > 200 or "\x00" in value:
+        raise _fail(400, f"bad_{name}")
+    return value
+
+
+def create_app(settings: AcmeSettings) -> FastAPI:
+    """Acme's billing API."""
+    from .routes import install_routes
+
+    store = Store(settings.database)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        store.close()
+
+    app = FastAPI(title="Acme billing", version="1.0.0", lifespan=lifespan)
+    clients = Clients(settings)
+
+    @app.exception_handler(AcmeError)
+    async def acme_error(_: Request, exc: AcmeError) -> JSONResponse:
+        return JSONResponse({"ok": False, "error": exc.error}, status_code=exc.status)
+
+    @app.exception_handler(sqlite3.Error)
+    async def db_error(_: Request, exc: sqlite3.Error) -> JSONResponse:
+        return JSONResponse({"ok": False, "error": "storage_error"}, status_code=500)
+
+    install_routes(app, settings, store, clients)
+    return app
+
+
+class Clients:
+    """The processors' official SDK clients, built once."""
+
+    def __init__(self, settings: AcmeSettings) -> None:
+        self.stripe: stripe.StripeClient | None = None
+        self.xendit: InvoiceApi | None = None
+        if settings.stripe_api_key and settings.stripe_api_base:
+            self.stripe = stripe.StripeClient(
+                settings.stripe_api_key,
+                base_addresses={"api": settings.stripe_api_base.rstrip("/")},
+                http_client=stripe.HTTPXClient(timeout=10),
+                max_network_retries=2,
+            )
+        if settings.xendit_api_key and settings.xendit_api_base:
+            config = xendit.Configuration(
+                host=settings.xendit_api_base.rstrip("/"), api_key=settings.xendit_api_key
+            )
+            self.xendit = InvoiceApi(xendit.ApiClient(configuration=config))
+
+    async def xendit_invoice(self, external_id: str, amount_cents: int) -> tuple[str, str]:
+        """A USD invoice for `amount_cents`; returns (invoice id, invoice url)."""
+        assert self.xendit is not None
+        api = self.xendit
+        request = CreateInvoiceRequest(
+            external_id=external_id, amount=amount_cents / 100, currency="USD"
+        )
+        invoice = await run_in_threadpool(
+            lambda: api.create_invoice(create_invoice_request=request, _request_timeout=10)
+        )
+        return str(invoice.id), str(invoice.invoice_url)
+
+
+def markup_cents(cost_cents: int, markup_bps: int, defects: frozenset[str]) -> tuple[int, int]:
+    """(effective markup bps, charged cents): the markup is clamped to [0, MAX_MARKUP_BPS] and rounded up."""
+    if "markup_floor" in defects:
+        return markup_bps, cost_cents + math.floor(cost_cents * markup_bps / 10_000)
+    bps = min(max(markup_bps, 0), MAX_MARKUP_BPS)
+    return bps, cost_cents + -(-cost_cents * bps // 10_000)
+
+
+def usd_cents(amount: Any, currency: Any) -> int | None:
+    """A processor amount in major units as USD cents; None when not USD or not a whole number of cents."""
+    try:
+        value = Decimal(str(amount))
+    except (InvalidOperation, ValueError):
+        return None
+    if not value.is_finite() or value <= 0 or value > MAX_COST_CENTS:
+        return None
+    cents = value * 100
+    if cents != cents.to_integral_value() or str(currency).upper() != "USD":
+        return None
+    return int(cents)
+
+
+def token_matches(given: str | None, expected: str, defects: frozenset[str]) -> bool:
+    """Xendit's callback token check: constant-time equality."""
+    if given is None:
+        return False
+    if "xendit_token_prefix" in defects:
+        return expected.startswith(given)
+    return hmac.compare_digest(given.encode(), expected.encode())
