@@ -1,0 +1,124 @@
+"""authenticity: on every rail, only an authentic webhook moves money; every forgery is refused and inert.
+
+For each rail's signature scheme (Stripe `Stripe-Signature`, CDP's Hook0 `X-Hook0-Signature`, Xendit's
+`x-callback-token`), the forgeries are generated from the scheme (:mod:`harness.suites._forgeries`): missing
+and empty headers, a wrong secret, a prefix, suffix, substring, truncation, extension or one changed
+character of the right signature, a valid signature over another body, a timestamp moved after signing,
+stale and future timestamps, several signatures none valid, the right HMAC under an unsupported scheme only,
+a signed header changed after signing. Each is delivered carrying an event that would credit a pending
+top-up; it must be refused with 400 and the contract's signature code, and change nothing on any truth
+surface (balance, lifetime paid, tier, ledger, processor journals). The same event, validly signed, then
+credits it: the refusal was about the signature and nothing else.
+
+Authentic deliveries in odd shapes must be accepted: a header carrying several signatures of which one is
+valid (secret rotation), or a valid `v1` next to an unsupported `v0`.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.suites import _fixtures
+from harness.suites._deliveries import (
+    Delivery,
+    Truth,
+    crediting_delivery,
+    deliver,
+    signed_headers,
+)
+from harness.suites._forgeries import ROTATION_NAMES, SCHEMES, Forgery, cases, rotations
+from harness.suites._processors import Processors
+from harness.suites._support import Api, error_code
+from harness.suites.failures import WebhookSecurityFailure
+
+api = _fixtures.api
+processors = _fixtures.processors
+
+#: The codes a refused signature may carry (DESIGN.md webhook order).
+SIGNATURE_CODES = ("missing_signature_header", "webhook_signature_invalid")
+
+
+def _expect_credited(api: Api, processors: Processors, delivery: Delivery, what: str) -> None:
+    """`delivery`, validly signed (or as `what` says), credits its amount exactly once."""
+    state = api.account(delivery.account)
+    credits = [e["amount_micros"] for e in api.entries(delivery.account, kind="credit")]
+    if credits != [delivery.amount_micros] or state["balance_micros"] != delivery.amount_micros:
+        api.fail(
+            WebhookSecurityFailure,
+            observed=f"after {what}: credits {credits}, balance {state['balance_micros']}",
+            expected=f"{what} credits the top-up's {delivery.amount_micros} micros exactly once",
+            event_ids=[delivery.event_id],
+        )
+
+
+def _control(api: Api, processors: Processors, delivery: Delivery) -> None:
+    """The same event, validly signed, is accepted and credits (proves the refusal was the signature's)."""
+    answer = deliver(processors, delivery, signed_headers(delivery))
+    api.expect(answer, 200, WebhookSecurityFailure, "the same event validly signed is accepted")
+    _expect_credited(api, processors, delivery, "the validly signed event")
+
+
+@pytest.mark.parametrize(
+    ("rail", "forgery"), cases(), ids=[f"{rail}-{f.name}" for rail, f in cases()]
+)
+def test_a_forged_webhook_is_refused_and_changes_nothing(
+    api: Api, processors: Processors, rail: str, forgery: Forgery
+) -> None:
+    """A forgery of a crediting event gets 400 with a signature code and moves nothing anywhere."""
+    delivery = crediting_delivery(api, processors, rail)
+    headers = forgery.make(SCHEMES[rail], delivery.sign, delivery.body)
+    mark = processors.mark()
+    before = Truth.read(api, processors, delivery.account, mark)
+    answer = deliver(processors, delivery, headers)
+    after = Truth.read(api, processors, delivery.account, mark)
+    if answer.status_code != 400 or error_code(answer) not in SIGNATURE_CODES:
+        api.fail(
+            WebhookSecurityFailure,
+            observed=f"{rail} {forgery.name}: HTTP {answer.status_code} {answer.text[:200]}",
+            expected=f"400 with one of {', '.join(SIGNATURE_CODES)}",
+            event_ids=[delivery.event_id],
+        )
+    changed = before.changes(after)
+    if changed:
+        api.fail(
+            WebhookSecurityFailure,
+            observed=f"{rail} {forgery.name} was refused but changed: {'; '.join(changed)}",
+            expected="a refused webhook changes no truth surface",
+            event_ids=[delivery.event_id],
+        )
+    _control(api, processors, delivery)
+
+
+@pytest.mark.parametrize("rail", [r for r, s in SCHEMES.items() if s.multi])
+def test_several_signatures_of_which_one_is_valid_are_accepted(
+    api: Api, processors: Processors, rail: str
+) -> None:
+    """During a secret rotation a header carries an old and a new signature: accepted, credited once."""
+    for name in ROTATION_NAMES:
+        delivery = crediting_delivery(api, processors, rail)
+        headers = rotations(SCHEMES[rail], delivery.sign, delivery.body)[name]
+        answer = deliver(processors, delivery, headers)
+        api.expect(answer, 200, WebhookSecurityFailure, f"a {rail} delivery signed {name}")
+        _expect_credited(api, processors, delivery, f"a delivery signed {name}")
+
+
+def test_a_token_of_another_rail_does_not_open_this_rail(
+    api: Api, processors: Processors
+) -> None:
+    """Each rail verifies with its own secret: Stripe's signing secret as a Xendit token is refused, and
+    a Xendit token inside a Stripe signature header is refused too."""
+    for rail, other in (("xendit", "stripe"), ("stripe", "xendit"), ("cdp", "stripe")):
+        delivery = crediting_delivery(api, processors, rail)
+        headers = delivery.sign(delivery.body, processors.webhook_secret(other), None)
+        mark = processors.mark()
+        before = Truth.read(api, processors, delivery.account, mark)
+        answer = deliver(processors, delivery, headers)
+        after = Truth.read(api, processors, delivery.account, mark)
+        if answer.status_code != 400 or before.changes(after):
+            api.fail(
+                WebhookSecurityFailure,
+                observed=f"{rail} signed with {other}'s secret: HTTP {answer.status_code}, "
+                f"changes {before.changes(after)}",
+                expected="400 and no change: a rail's secret opens only that rail",
+                event_ids=[delivery.event_id],
+            )
