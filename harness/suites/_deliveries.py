@@ -220,4 +220,3 @@ def deliver(processors: Processors, delivery: Delivery, headers: Mapping[str, st
 def signed_headers(delivery: Delivery) -> dict[str, str]:
     """Valid headers for the delivery's current body."""
     return delivery.sign(delivery.body, None, None)
-

@@ -21,7 +21,13 @@ from dataclasses import dataclass
 __all__ = [
     "ROTATION_NAMES",
     "SCHEMES",
-    "cases", "Forgery", "Scheme", "Signed", "forgeries", "rotations"]
+    "Forgery",
+    "Scheme",
+    "Signed",
+    "cases",
+    "forgeries",
+    "rotations",
+]
 
 #: How far outside every scheme's window (300 s) the stale and future timestamps are.
 OUTSIDE_WINDOW_SECONDS = 3600
@@ -184,8 +190,12 @@ def forgeries() -> list[Forgery]:
         Forgery(name="missing-header", applies=_always, make=_missing),
         Forgery(name="empty-header", applies=_always, make=_empty),
         Forgery(name="wrong-secret", applies=_always, make=_wrong_secret),
-        Forgery(name="signature-prefix", applies=_always, make=_mutated(lambda s: s[: len(s) // 2])),
-        Forgery(name="signature-suffix", applies=_always, make=_mutated(lambda s: s[len(s) // 2 :])),
+        Forgery(
+            name="signature-prefix", applies=_always, make=_mutated(lambda s: s[: len(s) // 2])
+        ),
+        Forgery(
+            name="signature-suffix", applies=_always, make=_mutated(lambda s: s[len(s) // 2 :])
+        ),
         Forgery(name="signature-substring", applies=_always, make=_mutated(lambda s: s[2:-2])),
         Forgery(name="signature-truncated", applies=_always, make=_mutated(lambda s: s[:-1])),
         Forgery(name="signature-extended", applies=_always, make=_mutated(lambda s: s + s[-1])),
@@ -205,7 +215,11 @@ def forgeries() -> list[Forgery]:
 
 
 #: The authentic odd shapes :func:`rotations` builds.
-ROTATION_NAMES = ("old-secret-then-valid", "valid-then-old-secret", "valid-with-an-unsupported-scheme")
+ROTATION_NAMES = (
+    "old-secret-then-valid",
+    "valid-then-old-secret",
+    "valid-with-an-unsupported-scheme",
+)
 
 
 def rotations(scheme: Scheme, sign: Signed, body: bytes) -> dict[str, dict[str, str]]:

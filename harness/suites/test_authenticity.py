@@ -102,9 +102,7 @@ def test_several_signatures_of_which_one_is_valid_are_accepted(
         _expect_credited(api, processors, delivery, f"a delivery signed {name}")
 
 
-def test_a_token_of_another_rail_does_not_open_this_rail(
-    api: Api, processors: Processors
-) -> None:
+def test_a_token_of_another_rail_does_not_open_this_rail(api: Api, processors: Processors) -> None:
     """Each rail verifies with its own secret: Stripe's signing secret as a Xendit token is refused, and
     a Xendit token inside a Stripe signature header is refused too."""
     for rail, other in (("xendit", "stripe"), ("stripe", "xendit"), ("cdp", "stripe")):
