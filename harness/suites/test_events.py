@@ -381,23 +381,24 @@ def test_every_event_has_its_defined_effect(api: Api, processors: Processors, ro
 # ------------------------------------------------------------------------------ malformed bodies
 
 #: Where each rail's crediting event keeps its amount, its currency (CDP: asset), and its ids.
-AMOUNT = {
+Path = tuple[str, ...]
+AMOUNT: dict[str, list[Path]] = {
     "stripe": [("data", "object", "net_amount")],
     "xendit": [("amount",), ("paid_amount",)],
     "cdp": [("data", "value")],
 }
-CURRENCY = {
+CURRENCY: dict[str, Path] = {
     "stripe": ("data", "object", "currency"),
     "xendit": ("currency",),
     "cdp": ("data", "asset"),
 }
-IDS = {
+IDS: dict[str, list[Path]] = {
     "stripe": [("id",), ("data", "object", "id")],
     "xendit": [("id",)],
     "cdp": [("eventId",), ("data", "transaction")],
 }
 #: Fields without which the event cannot be a credit.
-REQUIRED = {
+REQUIRED: dict[str, list[Path]] = {
     "stripe": [
         ("id",),
         ("type",),
@@ -464,7 +465,7 @@ def _wrong_amounts(rail: str) -> st.SearchStrategy[Any]:
     wrong_type = _ANY_JSON.filter(lambda v: not _numeric(v))
     unit = {"stripe": 10_000, "xendit": 1_000_000, "cdp": 1}[rail]
     beyond = st.integers(min_value=MAX_MICROS // unit + 1, max_value=10**40)
-    bad_numbers = st.one_of(st.integers(max_value=0), beyond)
+    bad_numbers: st.SearchStrategy[Any] = st.one_of(st.integers(max_value=0), beyond)
     if rail == "xendit":
         bad_numbers = st.one_of(bad_numbers, st.sampled_from([1e30, -0.5, 1e-9, 0.0000001]))
     if rail == "cdp":
@@ -543,3 +544,16 @@ def test_a_malformed_or_out_of_range_event_never_credits_and_never_gets_a_5xx(
             )
 
     check()
+
+
+@pytest.mark.parametrize("amount_cents", [-5_000, 5_000], ids=["customer-credit", "customer-debt"])
+def test_a_customer_balance_change_at_stripe_moves_no_wallet_money(
+    api: Api, processors: Processors, amount_cents: int
+) -> None:
+    """A customer balance transaction made at Stripe (its `customer.updated` delivered by the processor
+    itself) is Stripe's invoice credit or debt, in either sign: the wallet does not move."""
+    delivery = crediting_delivery(api, processors, "stripe")
+    customer = str(delivery.topup["details"]["customer"])
+    processors.stripe_adjust_customer_balance(customer, amount_cents)
+    processors.drain("stripe")
+    _ends(api, delivery, 0, "free", f"a customer balance transaction of {amount_cents} cents")

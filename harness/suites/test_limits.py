@@ -26,7 +26,7 @@ import pytest
 from fakes.cdp.payer import X402Payer
 from harness.contract import pinned_contract
 from harness.suites import _fixtures
-from harness.suites._processors import STRIPE_FUNDED_EVENT, Processors
+from harness.suites._processors import Processors
 from harness.suites._support import Api, error_code, unique
 from harness.suites.failures import IdempotencyFailure, MoneyMathFailure, SettleFailure
 from harness.suites.test_margin_math import Clamp, clamp
@@ -296,42 +296,54 @@ def test_an_x402_payment_that_does_not_match_the_requirements_never_credits(
 # --------------------------------------------------------------------------------------- reconcile
 
 
-def test_a_reconcile_dry_run_moves_nothing_while_a_payment_is_missing(
-    api: Api, processors: Processors
-) -> None:
-    """A Stripe payment whose webhook is held: the dry run reports it missing and credits nothing; the
-    real run credits it; the late webhook then credits nothing more."""
-    account = api.new_account()
-    with processors.delivery("stripe", "held") as stripe:
+def _missing_payment(api: Api, processors: Processors, rail: str, account: str) -> tuple[str, int]:
+    """A payment made at the processor while its webhooks are held: its processor ref and micros."""
+    if rail == "stripe":
         event, _ = processors.held_stripe_funding(account, 700)
-        txn = str(event["data"]["object"]["id"])
-        headers = api.admin_headers()
-        dry = api.call(
-            "POST", "/admin/reconcile/stripe", params={"dry_run": "true"}, headers=headers
-        )
+        return str(event["data"]["object"]["id"]), 7_000_000
+    answer = api.call(
+        "POST",
+        "/v1/payments/topup/xendit",
+        json_body={"account_id": account, "amount_micros": 7_000_000},
+    )
+    topup = api.expect(answer, 201, IdempotencyFailure, "a Xendit top-up starts")
+    invoice = processors.xendit_pay_invoice(str(topup["processor_ref"]))
+    return str(invoice["id"]), 7_000_000
+
+
+@pytest.mark.parametrize("rail", ["stripe", "xendit"])
+def test_a_reconcile_dry_run_moves_nothing_while_a_payment_is_missing(
+    api: Api, processors: Processors, rail: str
+) -> None:
+    """A payment whose webhook is held: the dry run reports it missing and credits nothing; the real run
+    credits it; the late webhook then credits nothing more."""
+    account = api.new_account()
+    headers = api.admin_headers()
+    url = f"/admin/reconcile/{rail}"
+    with processors.delivery(rail, "held") as held:
+        ref, amount = _missing_payment(api, processors, rail, account)
+        dry = api.call("POST", url, params={"dry_run": "true"}, headers=headers)
         report = api.expect(dry, 200, IdempotencyFailure, "a reconcile dry run")
         state = api.account(account)
-        missing = [m for m in report.get("mismatches", []) if m.get("processor_ref") == txn]
+        missing = [m for m in report.get("mismatches", []) if m.get("processor_ref") == ref]
         if state["balance_micros"] or api.entries(account) or not missing:
             api.fail(
                 IdempotencyFailure,
-                observed=f"dry run: balance {state['balance_micros']}, mismatches for {txn}: {missing}",
+                observed=f"dry run: balance {state['balance_micros']}, mismatches for {ref}: {missing}",
                 expected="the missing payment reported (missing_in_ledger) and nothing credited",
-                event_ids=[str(event["id"])],
+                event_ids=[ref],
             )
-        real = api.call(
-            "POST", "/admin/reconcile/stripe", params={"dry_run": "false"}, headers=headers
-        )
+        real = api.call("POST", url, params={"dry_run": "false"}, headers=headers)
         api.expect(real, 200, IdempotencyFailure, "a reconcile run")
-        stripe.release()
-        processors.drain("stripe")
+        held.release()
+        processors.drain(rail)
     credits = [e["amount_micros"] for e in api.entries(account, kind="credit")]
-    if credits != [7_000_000] or api.account(account)["balance_micros"] != 7_000_000:
+    if credits != [amount] or api.account(account)["balance_micros"] != amount:
         api.fail(
             IdempotencyFailure,
             observed=f"after the real run and the late webhook: credits {credits}",
-            expected="the missing payment credited exactly once (7000000 micros)",
-            event_ids=[str(event["id"]), STRIPE_FUNDED_EVENT],
+            expected=f"the missing payment credited exactly once ({amount} micros)",
+            event_ids=[ref],
         )
 
 
