@@ -73,8 +73,21 @@ class CatchMatrix:
         return [s for s in self.suites if self.cell(variant, s).status == "caught"]
 
     def catches(self, variant: str) -> list[str]:
-        """Every test that caught `variant`, as `suite::test`."""
-        return [f"{s}::{t}" for s in self.suites for t in self.cell(variant, s).catches]
+        """Every test that caught `variant`, as `suite::test`; a test the clean reference fails too
+        catches nothing (it fails whatever the defect)."""
+        clean = {
+            (s, t)
+            for v in self.variants
+            if v.clean
+            for s in self.suites
+            for t in self.cell(v.name, s).catches
+        }
+        return [
+            f"{s}::{t}"
+            for s in self.suites
+            for t in self.cell(variant, s).catches
+            if (s, t) not in clean
+        ]
 
     def problems(self) -> list[str]:
         """Why the self-test fails (empty when it passes)."""
