@@ -16,6 +16,8 @@ valid (secret rotation), or a valid `v1` next to an unsupported `v0`.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from harness.suites import _fixtures
@@ -120,3 +122,62 @@ def test_a_token_of_another_rail_does_not_open_this_rail(api: Api, processors: P
                 expected="400 and no change: a rail's secret opens only that rail",
                 event_ids=[delivery.event_id],
             )
+
+
+#: What an attacker without the secret tries first: nothing, and every one-character signature or token.
+SHORT_GUESSES = ("", *"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_-")
+
+
+@pytest.mark.parametrize("rail", list(SCHEMES))
+def test_a_forger_guessing_short_signatures_never_credits(
+    api: Api, processors: Processors, rail: str
+) -> None:
+    """Without the secret, an attacker sends the event with every one-character signature (or token):
+    none is accepted, nothing is credited. A receiver comparing only as far as the sender's text goes,
+    or looking for the text inside its secret, lets one of them through."""
+    scheme = SCHEMES[rail]
+    delivery = crediting_delivery(api, processors, rail)
+    valid = signed_headers(delivery)
+    value = scheme.value(valid)
+    accepted = []
+    for guess in SHORT_GUESSES:
+        forged = scheme.replaced(valid, scheme.with_signatures(value, [guess]))
+        answer = deliver(processors, delivery, forged)
+        if answer.status_code < 400:
+            accepted.append(guess)
+    credits = [e["amount_micros"] for e in api.entries(delivery.account, kind="credit")]
+    if accepted or credits:
+        api.fail(
+            WebhookSecurityFailure,
+            observed=f"{rail}: guesses {accepted!r} accepted; credits {credits}",
+            expected="every guessed signature refused and nothing credited",
+            event_ids=[delivery.event_id],
+        )
+
+
+#: Seconds inside and outside the 300 s window every timed scheme uses (a margin for the clocks).
+INSIDE_SECONDS, OUTSIDE_SECONDS = 280, 320
+
+
+@pytest.mark.parametrize("rail", [r for r, s in SCHEMES.items() if s.timed])
+def test_the_replay_window_holds_at_its_edges(api: Api, processors: Processors, rail: str) -> None:
+    """A delivery signed just outside the 5 minute window (in the past; in the future too where the
+    scheme refuses that) is refused; the same event signed just inside is accepted and credits once."""
+    scheme = SCHEMES[rail]
+    delivery = crediting_delivery(api, processors, rail)
+    now = int(time.time())
+    outside = [now - OUTSIDE_SECONDS] + ([now + OUTSIDE_SECONDS] if scheme.future_refused else [])
+    for timestamp in outside:
+        answer = deliver(processors, delivery, delivery.sign(delivery.body, None, timestamp))
+        if answer.status_code != 400:
+            api.fail(
+                WebhookSecurityFailure,
+                observed=f"{rail} signed {timestamp - now:+d} s from now: HTTP {answer.status_code}",
+                expected="400 webhook_signature_invalid: outside the 300 s window",
+                event_ids=[delivery.event_id],
+            )
+    inside = delivery.sign(delivery.body, None, now - INSIDE_SECONDS)
+    api.expect(
+        deliver(processors, delivery, inside), 200, WebhookSecurityFailure, "inside the window"
+    )
+    _expect_credited(api, processors, delivery, f"a delivery signed {INSIDE_SECONDS} s ago")

@@ -557,3 +557,40 @@ def test_a_customer_balance_change_at_stripe_moves_no_wallet_money(
     processors.stripe_adjust_customer_balance(customer, amount_cents)
     processors.drain("stripe")
     _ends(api, delivery, 0, "free", f"a customer balance transaction of {amount_cents} cents")
+
+
+#: Rows that move nothing: no credit, no tier, one event each (a paid event would mask later failures).
+QUIET = [
+    r
+    for r in EVENTS
+    if not r.credits and r.tier == "free" and not r.name.startswith(("paid-", "cycle-succeeded"))
+]
+
+
+@pytest.mark.parametrize("rail", sorted(AMOUNT))
+def test_every_non_crediting_event_in_any_order_leaves_wallet_and_tier_alone(
+    api: Api, processors: Processors, payments_options: PaymentsOptions, rail: str
+) -> None:
+    """All of a rail's failures, other currencies, unpaid invoices and unrelated events, delivered to one
+    account in a generated order: every one acknowledged, nothing credited, the tier stays free."""
+    rows = [r for r in QUIET if r.rail == rail]
+
+    @settings(
+        max_examples=max(2, payments_options.examples),
+        deadline=None,
+        database=None,
+        phases=(Phase.explicit, Phase.generate),
+        report_multiple_bugs=False,
+    )
+    @seed(payments_options.seed)
+    @given(order=st.permutations(range(len(rows))))
+    def check(order: list[int]) -> None:
+        delivery = crediting_delivery(api, processors, rail)
+        for index in order:
+            for event in rows[index].build(delivery):
+                sent = delivery.with_event(event)
+                answer = deliver(processors, sent, signed_headers(sent))
+                api.expect(answer, 200, IdempotencyFailure, f"{rail} {rows[index].name}")
+        _ends(api, delivery, 0, "free", f"{rail}: {', '.join(rows[i].name for i in order)}")
+
+    check()

@@ -22,6 +22,8 @@ import secrets
 from typing import Any
 
 import pytest
+from hypothesis import Phase, given, seed, settings
+from hypothesis import strategies as st
 
 from fakes.cdp.payer import X402Payer
 from harness.contract import pinned_contract
@@ -29,7 +31,8 @@ from harness.suites import _fixtures
 from harness.suites._processors import Processors
 from harness.suites._support import Api, error_code, unique
 from harness.suites.failures import IdempotencyFailure, MoneyMathFailure, SettleFailure
-from harness.suites.test_margin_math import Clamp, clamp
+from harness.suites.plugin import PaymentsOptions
+from harness.suites.test_margin_math import Clamp, _require_clamp, clamp
 
 api = _fixtures.api
 processors = _fixtures.processors
@@ -84,8 +87,7 @@ def test_a_charge_at_the_edge_of_the_balance_debits_once_or_is_refused_whole(
     api: Api, clamp: Clamp, delta: int
 ) -> None:
     """A wallet one micro short is refused with 402 and nothing moves; exactly enough leaves 0."""
-    if clamp.default_bps is None:
-        pytest.fail(f"the clamp could not be read: {clamp.evidence}")
+    _require_clamp(api, clamp)
     price = _price(ODD_COST, clamp.effective(None))
     account = api.funded_account(price + delta)
     answer = _charge(api, _outcome(api, account, ODD_COST))
@@ -118,8 +120,8 @@ def test_a_charge_at_the_edge_of_the_balance_debits_once_or_is_refused_whole(
 
 def test_margins_at_and_beyond_both_clamp_ends_are_charged_clamped(api: Api, clamp: Clamp) -> None:
     """min - 1, min, max, max + 1 and the extremes: the debit and the record use the clamped margin."""
-    if clamp.min_bps is None or clamp.max_bps is None:
-        pytest.fail(f"the clamp could not be read: {clamp.evidence}")
+    _require_clamp(api, clamp)
+    assert clamp.min_bps is not None and clamp.max_bps is not None
     margins = [clamp.min_bps - 1, clamp.min_bps, clamp.max_bps, clamp.max_bps + 1]
     margins += [-1_000_000, 1_000_000]
     account = api.funded_account(len(margins) * _price(ODD_COST, max(clamp.max_bps, 0)))
@@ -140,16 +142,17 @@ def test_margins_at_and_beyond_both_clamp_ends_are_charged_clamped(api: Api, cla
 def test_costs_of_zero_one_and_the_largest_allowed_are_charged_by_the_formula(
     api: Api, clamp: Clamp
 ) -> None:
-    """Cost 0 writes nothing; cost 1 and the contract's largest cost are charged by the formula, or
-    refused whole when the wallet cannot cover them; one more than the largest is a validation error."""
-    if clamp.min_bps is None:
-        pytest.fail(f"the clamp could not be read: {clamp.evidence}")
+    """At the top of the clamp: cost 0 writes nothing; cost 1 and the contract's largest cost are charged
+    by the formula, or refused whole when the wallet (at the largest balance) cannot cover them; one more
+    than the largest cost is a validation error."""
+    _require_clamp(api, clamp)
+    assert clamp.max_bps is not None
     largest_cost = _largest("/v1/outcomes", "cost_micros")
     largest_balance = _largest("/admin/balance-adjust", "balance_micros")
     for cost in (0, 1, largest_cost):
         account = api.funded_account(largest_balance)
-        answer = _charge(api, _outcome(api, account, cost), clamp.min_bps)
-        price = _price(cost, clamp.effective(clamp.min_bps))
+        answer = _charge(api, _outcome(api, account, cost), clamp.max_bps)
+        price = _price(cost, clamp.effective(clamp.max_bps))
         balance, debits = _money(api, account)
         if price == 0:
             ok = answer.status_code == 200 and not debits and balance == largest_balance
@@ -218,6 +221,28 @@ def test_an_idempotency_key_reused_with_another_amount_is_refused(
             observed=f"the refused reuse called the processor: {[c['path'] for c in calls]}",
             expected="no processor call for a refused request",
             event_ids=[str(created["id"])],
+        )
+
+
+def test_an_idempotency_key_belongs_to_its_account(api: Api) -> None:
+    """Another account sending the same Idempotency-Key gets its own top-up, never the first account's
+    (a key is scoped to who sent it, as Stripe scopes keys to an account)."""
+    key = unique("idem")
+    first, second = api.new_account(), api.new_account()
+    created = []
+    for account in (first, second):
+        answer = api.call(
+            "POST",
+            "/v1/payments/topup/stripe",
+            json_body={"account_id": account, "amount_micros": 1_000_000},
+            headers={"Idempotency-Key": key},
+        )
+        created.append(api.expect(answer, 201, IdempotencyFailure, "a top-up with the shared key"))
+    if created[1].get("account_id") != second or created[1].get("id") == created[0].get("id"):
+        api.fail(
+            IdempotencyFailure,
+            observed=f"the second account got top-up {created[1].get('id')} of {created[1].get('account_id')}",
+            expected=f"a new top-up of {second}: a key never reaches another account's top-up",
         )
 
 
@@ -293,6 +318,41 @@ def test_an_x402_payment_that_does_not_match_the_requirements_never_credits(
         )
 
 
+def test_an_x402_top_up_credits_exactly_its_amount_or_nothing(
+    api: Api, processors: Processors, payments_options: PaymentsOptions
+) -> None:
+    """Generated payments (any value around the top-up's amount, to the right or another wallet): the
+    top-up is credited exactly its own amount by the one matching payment, else nothing."""
+    funded = processors.config("cdp")["funded_accounts"][0]
+    payer = X402Payer(private_key=str(funded["private_key"]))
+
+    @settings(
+        max_examples=max(3, payments_options.examples),
+        deadline=None,
+        database=None,
+        phases=(Phase.explicit, Phase.generate),
+        report_multiple_bugs=False,
+    )
+    @seed(payments_options.seed)
+    @given(value=st.integers(min_value=1, max_value=2_000_000), elsewhere=st.booleans())
+    def check(value: int, elsewhere: bool) -> None:
+        account, topup, req = _cdp_topup(api, 1_000_000)
+        pay_to = "0x" + secrets.token_hex(20) if elsewhere else None
+        header = payer.x_payment(req, value_atomic=value, pay_to=pay_to)
+        api.call("POST", f"/v1/payments/topup/cdp/{topup}/pay", headers={"X-PAYMENT": header})
+        balance = api.account(account)["balance_micros"]
+        matching = value == 1_000_000 and not elsewhere
+        if balance != (1_000_000 if matching else 0):
+            api.fail(
+                SettleFailure,
+                observed=f"a payment of {value} to {'another wallet' if elsewhere else 'payTo'}: "
+                f"balance {balance}",
+                expected="1000000 credited only for the matching payment, else nothing",
+            )
+
+    check()
+
+
 # --------------------------------------------------------------------------------------- reconcile
 
 
@@ -343,6 +403,35 @@ def test_a_reconcile_dry_run_moves_nothing_while_a_payment_is_missing(
             IdempotencyFailure,
             observed=f"after the real run and the late webhook: credits {credits}",
             expected=f"the missing payment credited exactly once ({amount} micros)",
+            event_ids=[ref],
+        )
+
+
+def test_a_dry_run_changes_nothing_a_second_dry_run_would_see(
+    api: Api, processors: Processors
+) -> None:
+    """Two dry runs in a row while a payment is missing: both report it missing and unfixed (a dry run
+    that quietly repaired it would make the second report disagree with the first)."""
+    account = api.new_account()
+    with processors.delivery("stripe", "held") as held:
+        ref, _ = _missing_payment(api, processors, "stripe", account)
+        reports = []
+        for _ in range(2):
+            dry = api.call(
+                "POST",
+                "/admin/reconcile/stripe",
+                params={"dry_run": "true"},
+                headers=api.admin_headers(),
+            )
+            body = api.expect(dry, 200, IdempotencyFailure, "a reconcile dry run")
+            reports.append([m for m in body.get("mismatches", []) if m.get("processor_ref") == ref])
+        held.release()
+        processors.drain("stripe")
+    if any(len(r) != 1 or r[0].get("fixed") for r in reports):
+        api.fail(
+            IdempotencyFailure,
+            observed=f"dry-run reports for {ref}: {reports}",
+            expected="both dry runs report the payment missing_in_ledger, fixed false",
             event_ids=[ref],
         )
 

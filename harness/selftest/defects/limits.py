@@ -12,6 +12,7 @@ from fastapi import Depends, Header, Query, Request
 from sqlalchemy import select
 from starlette.responses import JSONResponse
 
+from harness.reference.errors import ApiError
 from harness.reference.ledger import get_account_for_update, post_entry
 from harness.reference.models import Charge, Outcome, Topup
 from harness.reference.rails.cdp import CdpAdapter, SettledPayment, authorized_micros
@@ -33,9 +34,12 @@ async def charge_checking_cost_only(
 ) -> JSONResponse:
     """Checks the balance against the provider cost, not the charged amount: a wallet that covers the
     cost but not the margin is debited into the red."""
-    answer = await charges.charge(request, state)
-    if answer.status_code != 402:
-        return answer
+    try:
+        return await charges.charge(request, state)
+    except ApiError as refused:
+        if refused.status != 402:
+            raise
+        answer = refused
     inference = str(json.loads(await request.body())["inference_id"])
     async with state.db.write() as session:
         outcome = await session.get(Outcome, inference)
@@ -44,7 +48,7 @@ async def charge_checking_cost_only(
             session, outcome.account_id, row_lock=state.db.supports_row_locks
         )
         if account is None or account.balance_micros < outcome.cost_micros:
-            return answer
+            raise answer
         margin = json.loads(await request.body()).get("margin_bps")
         s = state.settings
         requested = margin if margin is not None else s.default_margin_bps
