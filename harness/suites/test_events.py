@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.suites import _fixtures
@@ -35,6 +35,7 @@ from harness.suites._deliveries import (
     settlement_event,
     signed_headers,
 )
+from harness.suites._generation import generated
 from harness.suites._processors import (
     Processors,
     stripe_invoice_paid,
@@ -508,15 +509,7 @@ def test_a_malformed_or_out_of_range_event_never_credits_and_never_gets_a_5xx(
 ) -> None:
     """Validly signed, malformed: `400 invalid_payload` or a 200 no-op; no 5xx; no unexpected credit."""
 
-    @settings(
-        max_examples=max(6, 3 * payments_options.examples),
-        deadline=None,
-        database=None,
-        phases=(Phase.explicit, Phase.generate),
-        report_multiple_bugs=False,
-        suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
-    )
-    @seed(payments_options.seed)
+    @generated(payments_options, at_least=6, per_example=3)
     @given(mutation=mutations(rail))
     def check(mutation: Mutation) -> None:
         delivery = crediting_delivery(api, processors, rail)
@@ -575,14 +568,7 @@ def test_every_non_crediting_event_in_any_order_leaves_wallet_and_tier_alone(
     account in a generated order: every one acknowledged, nothing credited, the tier stays free."""
     rows = [r for r in QUIET if r.rail == rail]
 
-    @settings(
-        max_examples=max(2, payments_options.examples),
-        deadline=None,
-        database=None,
-        phases=(Phase.explicit, Phase.generate),
-        report_multiple_bugs=False,
-    )
-    @seed(payments_options.seed)
+    @generated(payments_options, at_least=2)
     @given(order=st.permutations(range(len(rows))))
     def check(order: list[int]) -> None:
         delivery = crediting_delivery(api, processors, rail)

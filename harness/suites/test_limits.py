@@ -22,12 +22,13 @@ import secrets
 from typing import Any
 
 import pytest
-from hypothesis import Phase, given, seed, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from fakes.cdp.payer import X402Payer
 from harness.contract import pinned_contract
 from harness.suites import _fixtures
+from harness.suites._generation import generated
 from harness.suites._processors import Processors
 from harness.suites._support import Api, error_code, unique
 from harness.suites.failures import IdempotencyFailure, MoneyMathFailure, SettleFailure
@@ -326,14 +327,7 @@ def test_an_x402_top_up_credits_exactly_its_amount_or_nothing(
     funded = processors.config("cdp")["funded_accounts"][0]
     payer = X402Payer(private_key=str(funded["private_key"]))
 
-    @settings(
-        max_examples=max(3, payments_options.examples),
-        deadline=None,
-        database=None,
-        phases=(Phase.explicit, Phase.generate),
-        report_multiple_bugs=False,
-    )
-    @seed(payments_options.seed)
+    @generated(payments_options, at_least=3)
     @given(value=st.integers(min_value=1, max_value=2_000_000), elsewhere=st.booleans())
     def check(value: int, elsewhere: bool) -> None:
         account, topup, req = _cdp_topup(api, 1_000_000)
