@@ -140,6 +140,31 @@ def test_margins_at_and_beyond_both_clamp_ends_are_charged_clamped(api: Api, cla
             )
 
 
+#: Small costs and margins inside the clamp where a float factor rounds wrong (ceil(100 * 1.1) = 111).
+FLOAT_TRAPS = [(100, 1_000), (1, 1), (3, 3_333), (7, 1_429), (1_000_001, 700)]
+
+
+def test_small_costs_at_margins_a_float_gets_wrong_are_charged_exactly(
+    api: Api, clamp: Clamp
+) -> None:
+    """Each (cost, margin) of :data:`FLOAT_TRAPS` is debited cost + ceil(cost x margin / 10^4) exactly,
+    in integer micros."""
+    _require_clamp(api, clamp)
+    account = api.funded_account(10_000_000)
+    for cost, margin in FLOAT_TRAPS:
+        expected = _price(cost, clamp.effective(margin))
+        api.expect(
+            _charge(api, _outcome(api, account, cost), margin), 200, MoneyMathFailure, "a charge"
+        )
+        debit = int(api.entries(account, kind="debit", limit=1)[0]["amount_micros"])
+        if debit != expected:
+            api.fail(
+                MoneyMathFailure,
+                observed=f"cost {cost} at margin {margin}: debit {debit}",
+                expected=f"{expected} (integer ceiling, no float factor)",
+            )
+
+
 def test_costs_of_zero_one_and_the_largest_allowed_are_charged_by_the_formula(
     api: Api, clamp: Clamp
 ) -> None:
