@@ -2,7 +2,7 @@
 
 A developer command, not part of CI (a full run takes hours on two cores)::
 
-    pip install cosmic-ray
+    pip install -e ".[mutation]"                              # cosmic-ray
     python -m harness.selftest.mutation                       # every money-path module, its suites
     python -m harness.selftest.mutation --module harness/reference/money.py --max-mutants 40
     python -m harness.selftest.mutation --pytest-args "-k 'not unverifiable_payment'"
