@@ -21,6 +21,7 @@ the unmutated reference: a baseline that fails would count every mutant as kille
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import shlex
@@ -105,7 +106,8 @@ def _config(module: str, command: str, timeout: float) -> str:
 
 
 def _toml_string(text: str) -> str:
-    return "'''" + text + "'''"
+    """A TOML basic string (JSON's escapes are TOML's)."""
+    return json.dumps(text)
 
 
 def _sample(session: Path, max_mutants: int, seed: int) -> None:
@@ -242,6 +244,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
             except SystemExit as exc:
                 print(exc, file=sys.stderr)
+                return 2
+            except subprocess.CalledProcessError as exc:
+                print(
+                    f"payharness mutation: {shlex.join(exc.cmd)} failed ({exc.returncode})",
+                    file=sys.stderr,
+                )
                 return 2
             results.append(result)
             print(
