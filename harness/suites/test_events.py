@@ -367,13 +367,31 @@ def _ends(api: Api, delivery: Delivery, credit: int, tier: str, what: str) -> No
 
 @pytest.mark.parametrize("row", EVENTS, ids=[f"{r.rail}-{r.name}" for r in EVENTS])
 def test_every_event_has_its_defined_effect(api: Api, processors: Processors, row: Row) -> None:
-    """Each event, validly signed, is acknowledged with 200 and ends at the table's credit and tier."""
+    """Each event, validly signed, is acknowledged with 200 and ends at the table's credit and tier. The
+    answer says what happened: `applied` exactly when a one-event row moves money or the tier; the same
+    delivery again is a `duplicate` and moves nothing."""
     delivery = crediting_delivery(api, processors, row.rail)
-    for event in row.build(delivery):
+    events = row.build(delivery)
+    for event in events:
         sent = delivery.with_event(event)
         answer = deliver(processors, sent, signed_headers(sent))
-        api.expect(
-            answer, 200, IdempotencyFailure, f"{row.rail} {row.name}: a validly signed event"
+        body = api.expect(answer, 200, IdempotencyFailure, f"{row.rail} {row.name}: a valid event")
+    moved = row.credits or row.tier != "free"
+    if len(events) == 1 and (body.get("status") == "applied") != moved:
+        api.fail(
+            IdempotencyFailure,
+            observed=f"{row.rail} {row.name}: answered status {body.get('status')!r}",
+            expected="status 'applied' exactly when the event moves money or the tier",
+            event_ids=[delivery.event_id],
+        )
+    again = deliver(processors, sent, signed_headers(sent))
+    repeated = api.expect(again, 200, IdempotencyFailure, f"{row.rail} {row.name} delivered again")
+    if repeated.get("status") != "duplicate":
+        api.fail(
+            IdempotencyFailure,
+            observed=f"{row.rail} {row.name} delivered again: status {repeated.get('status')!r}",
+            expected="status 'duplicate': the processor's event id was seen",
+            event_ids=[delivery.event_id],
         )
     credit = delivery.amount_micros if row.credits else 0
     _ends(api, delivery, credit, row.tier, f"{row.rail} {row.name}")
