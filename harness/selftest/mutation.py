@@ -115,7 +115,9 @@ def _sample(session: Path, max_mutants: int, seed: int) -> None:
     import sqlite3
 
     with sqlite3.connect(session) as db:
-        ids = [row[0] for row in db.execute("SELECT job_id FROM work_items ORDER BY job_id")]
+        # ordered by what each mutant is (job ids are random), so a seed picks the same sample each run
+        order = "SELECT job_id FROM mutation_specs ORDER BY start_pos_row, start_pos_col, operator_name, occurrence"
+        ids = [row[0] for row in db.execute(order)]
         if len(ids) <= max_mutants:
             return
         dropped = sorted(set(ids) - set(random.Random(seed).sample(ids, max_mutants)))
