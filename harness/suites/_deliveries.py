@@ -111,9 +111,16 @@ class Delivery:
         return str(self.event.get("id") or self.event.get("eventId") or "")
 
 
+def _header_text(value: Any) -> str:
+    """A value as a header can carry it: printable ASCII as it is, anything else JSON-escaped (a lone
+    surrogate or a NUL in a generated event id cannot travel in a header)."""
+    text = str(value or "")
+    return text if text.isascii() and text.isprintable() else json.dumps(text)[1:-1]
+
+
 def _signer(processors: Processors, rail: str, event: Mapping[str, Any]) -> Signed:
-    event_id = str(event.get("eventId") or "")
-    event_type = str(event.get("eventType") or "")
+    event_id = _header_text(event.get("eventId"))
+    event_type = _header_text(event.get("eventType"))
 
     def sign(body: bytes, secret: str | None, timestamp: int | None) -> dict[str, str]:
         return processors.signed(
