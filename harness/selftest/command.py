@@ -26,7 +26,7 @@ from typing import TextIO
 
 from harness.errors import InvalidArgument
 
-from .matrix import CatchMatrix, build_matrix, read_records
+from .matrix import CATCHES_PER_SUITE, CatchMatrix, build_matrix, read_records
 from .variants import VARIANTS, variant
 
 __all__ = ["BEHAVIOUR_SUITES", "DEFAULT_EXAMPLES", "selftest_command"]
@@ -39,6 +39,9 @@ BEHAVIOUR_SUITES: dict[str, str] = {
     "idempotency": "harness.suites.test_idempotency",
     "close-time-settle": "harness.suites.test_close_time_settle",
     "upgrade-tier-flip": "harness.suites.test_upgrade_tier_flip",
+    "authenticity": "harness.suites.test_authenticity",
+    "events": "harness.suites.test_events",
+    "limits": "harness.suites.test_limits",
 }
 #: Generated examples per property in the self-test: each one is a round trip per variant.
 DEFAULT_EXAMPLES = 3
@@ -147,7 +150,8 @@ def selftest_command(
         f"seed {seed}, {examples} generated examples per property; replay one cell with "
         f"`pytest --pyargs <suite module> -p harness.selftest.plugin --selftest-variants <name> "
         f"--payments-seed {seed} --payments-examples {examples}`",
-        "once a suite catches a variant, that suite's remaining tests skip for it (one catch per cell)",
+        f"once {CATCHES_PER_SUITE} tests of a suite catch a variant, that suite's remaining tests skip "
+        "for it",
     ]
     if code is None:
         matrix.notes.append(f"stopped after {TIMEOUT_SECONDS:.0f} s; see pytest-output.txt")

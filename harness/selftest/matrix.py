@@ -8,8 +8,11 @@ Built from the self-test plugin's JSON lines (:mod:`harness.selftest.plugin`). A
 * ``error``: a test could not run (an exception that is not a suite failure);
 * ``not run``: no test of the suite ran against the variant.
 
+A cell also counts its catches: how many tests of the suite failed on the variant (the self-test plugin
+stops a suite after :data:`CATCHES_PER_SUITE` of them).
+
 The verdict: the clean service passes every test (no catch, no error), and every defective variant is caught
-by at least one suite.
+by at least :data:`MIN_CATCHES` tests (no single point of catch: issue 11, class 5).
 """
 
 from __future__ import annotations
@@ -21,7 +24,19 @@ from typing import Any
 
 from .variants import Variant
 
-__all__ = ["CatchMatrix", "Cell", "build_matrix", "read_records"]
+__all__ = [
+    "CATCHES_PER_SUITE",
+    "MIN_CATCHES",
+    "CatchMatrix",
+    "Cell",
+    "build_matrix",
+    "read_records",
+]
+
+#: Tests that must catch each defective variant.
+MIN_CATCHES = 2
+#: Catches a suite records for one variant before the self-test plugin skips its remaining tests.
+CATCHES_PER_SUITE = 2
 
 
 @dataclass(slots=True, kw_only=True)
@@ -35,6 +50,8 @@ class Cell:
     skipped: int = 0
     seconds: float = 0.0
     skip_reasons: list[str] = field(default_factory=list)
+    #: the tests of this suite that caught the variant, in the order they did
+    catches: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -55,6 +72,23 @@ class CatchMatrix:
         """The suites that caught `variant`."""
         return [s for s in self.suites if self.cell(variant, s).status == "caught"]
 
+    def catches(self, variant: str) -> list[str]:
+        """Every test that caught `variant`, as `suite::test`; a test the clean reference fails too
+        catches nothing (it fails whatever the defect)."""
+        clean = {
+            (s, t)
+            for v in self.variants
+            if v.clean
+            for s in self.suites
+            for t in self.cell(v.name, s).catches
+        }
+        return [
+            f"{s}::{t}"
+            for s in self.suites
+            for t in self.cell(variant, s).catches
+            if (s, t) not in clean
+        ]
+
     def problems(self) -> list[str]:
         """Why the self-test fails (empty when it passes)."""
         found = []
@@ -74,6 +108,11 @@ class CatchMatrix:
                 found.append(
                     f"{v.name} is caught by no suite"
                     + (f" (errors in {', '.join(errors)})" if errors else "")
+                )
+            elif len(self.catches(v.name)) < MIN_CATCHES:
+                found.append(
+                    f"{v.name} is caught by only {len(self.catches(v.name))} test(s): "
+                    f"{', '.join(self.catches(v.name))} (at least {MIN_CATCHES} wanted)"
                 )
         return found
 
@@ -97,6 +136,8 @@ class CatchMatrix:
                     "source": v.source,
                     "component": v.component or None,
                     "caught_by": self.caught_by(v.name),
+                    "catches": len(self.catches(v.name)),
+                    "caught_by_tests": self.catches(v.name),
                     "seconds": round(sum(self.cell(v.name, s).seconds for s in self.suites), 2),
                     "suites": {
                         s: {
@@ -131,15 +172,16 @@ class CatchMatrix:
             "# payharness self-test: catch matrix",
             "",
             f"**{verdict}**: the clean reference must pass every suite and every defective variant must be "
-            f"caught by at least one suite. Wall time {self.wall_seconds:.1f} s.",
+            f"caught by at least {MIN_CATCHES} tests. Wall time {self.wall_seconds:.1f} s.",
             "",
-            "| variant (swapped component) | " + " | ".join(self.suites) + " |",
-            "|---|" + "---|" * len(self.suites),
+            "| variant (swapped component) | " + " | ".join(self.suites) + " | tests |",
+            "|---|" + "---|" * len(self.suites) + "---|",
         ]
         for v in self.variants:
             name = f"**{v.name}**" + (f" (`{v.component}`)" if v.component else "")
             row = [self.label(v, s, markdown=True) for s in self.suites]
-            lines.append(f"| {name} | " + " | ".join(row) + " |")
+            count = "" if v.clean else str(len(self.catches(v.name)))
+            lines.append(f"| {name} | " + " | ".join(row) + f" | {count} |")
         lines += ["", "## Defects and the checks that caught them", ""]
         for v in self.variants:
             if v.clean:
@@ -149,6 +191,7 @@ class CatchMatrix:
                 c = self.cell(v.name, s)
                 first = c.message.splitlines()[0] if c.message else ""
                 lines.append(f"  - {s}: `{c.test}`: {first}")
+                lines += [f"    - also `{t}`" for t in c.catches[1:]]
             if not self.caught_by(v.name):
                 lines.append("  - **not caught**")
         problems = self.problems()
@@ -166,10 +209,12 @@ class CatchMatrix:
             " " * width
             + "  "
             + "  ".join(f"{s:^{w}}" for s, w in zip(self.suites, columns, strict=True))
+            + "  tests"
         ]
         for v in self.variants:
             cells = [f"{self.label(v, s):^{w}}" for s, w in zip(self.suites, columns, strict=True)]
-            rows.append(f"{v.name:<{width}}  " + "  ".join(cells))
+            count = "" if v.clean else f"{len(self.catches(v.name)):>5}"
+            rows.append(f"{v.name:<{width}}  " + "  ".join(cells) + f"  {count}")
         return "\n".join(rows) + "\n"
 
 
@@ -191,6 +236,8 @@ def build_matrix(
             reason = str(record.get("message", ""))
             if reason and reason not in cell.skip_reasons:
                 cell.skip_reasons.append(reason)
+        if outcome == "caught" and str(record["test"]) not in cell.catches:
+            cell.catches.append(str(record["test"]))
         if outcome == "caught" and cell.status != "caught":
             cell.status, cell.test, cell.message = (
                 "caught",

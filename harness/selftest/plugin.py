@@ -7,8 +7,10 @@ one parametrized over the variants (``--selftest-variants``), all built on one
 failure: an `AssertionError`, in the test or its fixtures), ``error`` (anything else: the suite could not
 run) or ``skipped``.
 
-Once a suite has caught a variant, the rest of that suite's tests skip for that variant ("already caught"):
-the catch matrix needs one catch per cell, and the self-test stays fast. The clean service runs everything.
+Once :data:`CATCHES_PER_SUITE` tests of a suite (distinct test functions: the cases of one parametrized
+test count once) have caught a variant, the rest of that suite's tests skip for
+that variant ("already caught"): the catch matrix counts catches per variant up to that bound per suite, and
+the self-test stays fast. The clean service runs everything.
 """
 
 from __future__ import annotations
@@ -22,13 +24,14 @@ import pytest
 
 from harness.target import Target
 
+from .matrix import CATCHES_PER_SUITE
 from .stack import VariantStack
 from .variants import VARIANTS, variant
 
-__all__ = ["RESULT_KEY", "pytest_addoption", "pytest_configure"]
+__all__ = ["CATCHES_PER_SUITE", "RESULT_KEY", "pytest_addoption", "pytest_configure"]
 
 RESULT_KEY = "payharness_selftest"
-_CAUGHT = pytest.StashKey[set[tuple[str, str]]]()
+_CAUGHT = pytest.StashKey[dict[tuple[str, str], set[str]]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -79,7 +82,7 @@ def pytest_configure(config: pytest.Config) -> None:
     ]
     for name in names:
         variant(name)  # an unknown name is a usage error now, not a confusing collection error
-    config.stash[_CAUGHT] = set()
+    config.stash[_CAUGHT] = {}
     config.pluginmanager.register(_Fixtures(names), "payharness-selftest-fixtures")
     results = config.getoption("--selftest-results")
     if results and not hasattr(config, "workerinput"):
@@ -114,10 +117,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """Skip the rest of a suite for a variant that suite has already caught."""
+    """Skip the rest of a suite for a variant that suite has already caught, and the other cases of a
+    parametrized test that has (they would count nothing more)."""
     name = _variant_of(item)
-    caught = item.config.stash[_CAUGHT]
-    if name is not None and name != "clean" and (name, _suite_of(item)) in caught:
+    if name is None or name == "clean":
+        return
+    tests = item.config.stash[_CAUGHT].get((name, _suite_of(item)), set())
+    if len(tests) >= CATCHES_PER_SUITE or getattr(item, "originalname", item.name) in tests:
         pytest.skip(f"already caught: {_suite_of(item)} found {name} wrong")
 
 
@@ -139,7 +145,8 @@ def pytest_runtest_makereport(
         outcome = "passed"
     elif call.excinfo is not None and call.excinfo.errisinstance(AssertionError):
         outcome = "caught"
-        item.config.stash[_CAUGHT].add((name, suite))
+        test = getattr(item, "originalname", item.name)
+        item.config.stash[_CAUGHT].setdefault((name, suite), set()).add(test)
     else:
         outcome = "error"
     message = ""

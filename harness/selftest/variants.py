@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.reference.components import Components, default_adapter_factories
-from harness.reference.routes import accounts, charges, payments, webhooks
+from harness.reference.routes import accounts, admin, charges, payments, webhooks
+from harness.reference.routes.schemas import ReconcileResult
 
-from .defects import money, rails, routes, sessions
+from .defects import events, limits, money, rails, routes, sessions, verification
 
-__all__ = ["CLEAN", "VARIANTS", "Variant", "variant"]
+__all__ = ["ADVERSARIAL", "CLEAN", "VARIANTS", "Variant", "variant"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -236,6 +237,140 @@ VARIANTS: tuple[Variant, ...] = (
         ),
     ),
 )
+
+#: Issue 11's blind-spot classes 1-3: defects written as a new team would, each on one component.
+ADVERSARIAL: tuple[Variant, ...] = (
+    # -- class 1: authenticity on every rail
+    Variant(
+        name="cdp-signature-prefix-accepted",
+        defect="the Hook0 signature is compared only as far as the sender's text goes: a truncated or "
+        "prefix signature credits a forged CDP settlement",
+        source="issue 11 class 1 (forged CDP webhook credited)",
+        component="adapter_factories",
+        build=lambda: _adapters(
+            cdp=verification.cdp_factory(verification.PrefixComparingCdpAdapter)
+        ),
+    ),
+    Variant(
+        name="cdp-replay-window-unchecked",
+        defect="the Hook0 timestamp is never checked: stale and future-dated deliveries verify",
+        source="issue 11 class 1 (stale and future timestamps)",
+        component="adapter_factories",
+        build=lambda: _adapters(cdp=verification.cdp_factory(verification.UntimedCdpAdapter)),
+    ),
+    Variant(
+        name="xendit-token-presence-only",
+        defect="any x-callback-token is accepted: a forged Xendit callback credits",
+        source="issue 11 class 1 (forged Xendit webhook credited)",
+        component="adapter_factories",
+        build=lambda: _adapters(
+            xendit=rails.xendit_factory(verification.PresentTokenXenditAdapter)
+        ),
+    ),
+    Variant(
+        name="xendit-token-substring",
+        defect="the callback token is checked with `in`: any piece of the right token passes",
+        source="issue 11 class 1 (prefix, suffix, substring of the right token)",
+        component="adapter_factories",
+        build=lambda: _adapters(
+            xendit=rails.xendit_factory(verification.SubstringTokenXenditAdapter)
+        ),
+    ),
+    Variant(
+        name="stripe-tolerance-off",
+        defect="stripe-python called with tolerance=None: a captured event replays forever",
+        source="issue 11 class 1 (stale timestamps)",
+        component="adapter_factories",
+        build=lambda: _adapters(stripe=rails.stripe_factory(verification.UntimedStripeAdapter)),
+    ),
+    # -- class 2: every event
+    Variant(
+        name="idr-credited-as-usd",
+        defect="a paid Xendit invoice's amount is credited as USD whatever its currency",
+        source="issue 11 class 2 (an IDR amount credited as USD)",
+        component="adapter_factories",
+        build=lambda: _adapters(xendit=rails.xendit_factory(events.CurrencyBlindXenditAdapter)),
+    ),
+    Variant(
+        name="zero-decimal-currency-as-cents",
+        defect="Stripe cash-balance amounts are read as US cents whatever the currency (JPY, IDR)",
+        source="issue 11 class 2 (zero-decimal currencies)",
+        component="adapter_factories",
+        build=lambda: _adapters(stripe=rails.stripe_factory(events.CurrencyBlindStripeAdapter)),
+    ),
+    Variant(
+        name="customer-balance-sign-inverted",
+        defect="a rise of the Stripe customer balance (what the customer owes) is credited as money in",
+        source="issue 11 class 2 (a Stripe customer-balance sign inverted)",
+        component="adapter_factories",
+        build=lambda: _adapters(stripe=rails.stripe_factory(events.BalanceSignStripeAdapter)),
+    ),
+    Variant(
+        name="invoice-payment-failed-upgrades",
+        defect="invoice.payment_failed, voided or uncollectible raise the plan like invoice.paid",
+        source="issue 11 class 2 (invoice.payment_failed upgraded a plan)",
+        component="adapter_factories",
+        build=lambda: _adapters(stripe=rails.stripe_factory(events.FailedInvoiceStripeAdapter)),
+    ),
+    Variant(
+        name="failed-cycle-upgrades",
+        defect="every Xendit recurring.cycle.* callback, failed ones too, raises the plan",
+        source="issue 11 class 2 (cycle failed)",
+        component="adapter_factories",
+        build=lambda: _adapters(xendit=rails.xendit_factory(events.FailedCycleXenditAdapter)),
+    ),
+    Variant(
+        name="failed-settlement-credited",
+        defect="a CDP settlement event is credited whatever its type (failed) or asset",
+        source="issue 11 class 2 (failures included)",
+        component="adapter_factories",
+        build=lambda: _adapters(cdp=verification.cdp_factory(events.AnySettlementCdpAdapter)),
+    ),
+    # -- class 3: limits and refusals
+    Variant(
+        name="charge-overdraws",
+        defect="the charge checks the balance against the cost, not the charged amount: it overdraws",
+        source="issue 11 class 3 (a charge let the balance go below zero)",
+        component="routers",
+        build=_router(charges.router, "charge", limits.charge_checking_cost_only, methods=["POST"]),
+    ),
+    Variant(
+        name="idempotency-key-reuse-replays",
+        defect="an Idempotency-Key reused with another amount replays the first top-up",
+        source="issue 11 class 3 (Stripe's rule: a reused key with another body is an error)",
+        component="routers",
+        build=_router(
+            payments.router,
+            "start_topup",
+            limits.topup_replaying_reused_key,
+            methods=["POST"],
+            status_code=201,
+        ),
+    ),
+    Variant(
+        name="reconcile-dry-run-moves-money",
+        defect="reconcile repairs what it finds even on a dry run",
+        source="issue 11 class 3 (a reconcile dry run moved money)",
+        component="routers",
+        build=_router(
+            admin.router,
+            "reconcile",
+            limits.reconcile_ignoring_dry_run,
+            methods=["POST"],
+            response_model=ReconcileResult,
+        ),
+    ),
+    Variant(
+        name="x402-top-up-trusts-the-client",
+        defect="/pay verifies the payment against requirements rebuilt from the payment itself: an "
+        "underpaid or misdirected payment is credited",
+        source="issue 11 class 3 (x402 payments that do not match the requirements never credit)",
+        component="adapter_factories",
+        build=lambda: _adapters(cdp=verification.cdp_factory(limits.ClientTrustingCdpAdapter)),
+    ),
+)
+
+VARIANTS = VARIANTS + ADVERSARIAL
 
 _BY_NAME = {v.name: v for v in VARIANTS}
 

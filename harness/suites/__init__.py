@@ -16,6 +16,9 @@ SUITES: dict[str, str] = {
     "idempotency": "harness.suites.test_idempotency",
     "close-time-settle": "harness.suites.test_close_time_settle",
     "upgrade-tier-flip": "harness.suites.test_upgrade_tier_flip",
+    "authenticity": "harness.suites.test_authenticity",
+    "events": "harness.suites.test_events",
+    "limits": "harness.suites.test_limits",
     "stateful": "harness.suites.test_stateful",
     "contract": "harness.suites.test_contract",
 }

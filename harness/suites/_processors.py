@@ -219,6 +219,18 @@ class Processors:
             "stripe", "DELETE", f"/v1/subscriptions/{subscription_id}", auth=self._stripe_auth()
         )
 
+    def stripe_adjust_customer_balance(self, customer: str, amount_cents: int) -> dict[str, Any]:
+        """A customer balance transaction at Stripe (`customer.updated` follows). Stripe's sign: a
+        negative amount is a credit the customer holds, a positive one an amount they owe."""
+        result: dict[str, Any] = self._fake_call(
+            "stripe",
+            "POST",
+            f"/v1/customers/{customer}/balance_transactions",
+            form={"amount": str(amount_cents), "currency": "usd"},
+            auth=self._stripe_auth(),
+        )
+        return result
+
     def stripe_events(self, event_type: str) -> list[dict[str, Any]]:
         """Events of one type as Stripe lists them (newest first)."""
         page = self._fake_call(

@@ -8,6 +8,10 @@
    causes a 5xx. One test per operation; `--payments-examples` and `--payments-seed` replay a failure.
    A dormant target answers its money routes 503 `payments_not_live`, as the contract says it must: that
    answer is not a server error (every other 5xx still is).
+3. **Negative stage**: the same operations driven with generated requests that violate the contract
+   (wrong types, missing required fields, out-of-range numbers, malformed parameters and headers:
+   schemathesis's negative mode). Each must be refused with a 4xx in the error shape, never served
+   (schemathesis's `negative_data_rejection`) and never a 5xx.
 """
 
 from __future__ import annotations
@@ -58,20 +62,56 @@ POSITIVE_DATA_STATUSES = [
 ]
 
 
-@pytest.fixture
-def contract_schema(payments_options: PaymentsOptions) -> Any:
-    """The pinned contract as a schemathesis schema, generating with the run's examples and seed."""
+#: What a refusal of input that breaks the contract may answer: schemathesis's default list (400, 401, 403,
+#: 404, 406, 422, 428) plus 402 (a check a route makes before it reads the body: no credit), 405, 409,
+#: 413, 415 and 431 (limits on size, media type and headers).
+NEGATIVE_DATA_STATUSES = [
+    "400",
+    "401",
+    "402",
+    "403",
+    "404",
+    "405",
+    "406",
+    "409",
+    "413",
+    "415",
+    "422",
+    "428",
+    "431",
+]
+
+
+def _pinned_schema(payments_options: PaymentsOptions, mode: str) -> Any:
+    """The pinned contract as a schemathesis schema generating in `mode` with the run's examples and seed."""
     config = SchemathesisConfig.from_dict(
         {
             "seed": payments_options.seed,
             # no example database: a run is replayed from its seed alone and writes nothing to the cwd
-            "generation": {"max-examples": payments_options.examples, "database": "none"},
+            "generation": {
+                "mode": mode,
+                "max-examples": payments_options.examples,
+                "database": "none",
+            },
             "checks": {
                 "positive_data_acceptance": {"expected-statuses": POSITIVE_DATA_STATUSES},
+                "negative_data_rejection": {"expected-statuses": NEGATIVE_DATA_STATUSES},
             },
         }
     )
     return schemathesis.openapi.from_dict(pinned_contract(), config=config)
+
+
+@pytest.fixture
+def contract_schema(payments_options: PaymentsOptions) -> Any:
+    """The pinned contract as a schemathesis schema, generating valid input."""
+    return _pinned_schema(payments_options, "positive")
+
+
+@pytest.fixture
+def negative_contract_schema(payments_options: PaymentsOptions) -> Any:
+    """The pinned contract as a schemathesis schema, generating input that breaks it."""
+    return _pinned_schema(payments_options, "negative")
 
 
 @pytest.fixture(scope="module")
@@ -88,10 +128,13 @@ def target_session(target: Target) -> Iterator[requests.Session]:
 
 @pytest.fixture(scope="session")
 def count_case(record_testsuite_property: Callable[[str, object], None]) -> Iterator[Counter[str]]:
-    """Counts generated cases per operation; the total lands in the JUnit report (`generated_cases`)."""
+    """Counts generated cases per operation; the total lands in the JUnit report (`generated_cases`), and
+    how many of them broke the contract on purpose (`generated_negative_cases`)."""
     counts: Counter[str] = Counter()
     yield counts
     record_testsuite_property("generated_cases", sum(counts.values()))
+    negative = sum(n for label, n in counts.items() if label.startswith(NEGATIVE_LABEL))
+    record_testsuite_property("generated_negative_cases", negative)
 
 
 contract = schemathesis.pytest.from_fixture("contract_schema")
@@ -103,16 +146,21 @@ def test_operation_honours_the_pinned_contract(
 ) -> None:
     """Generated requests get answers the pinned contract allows, errors in shape, and never a 5xx."""
     count_case[case.operation.label] += 1
-    checks, excluded = list(CONTRACT_CHECKS), []
-    if not target.capabilities.live:
-        checks = [dormant_aware if c is no_server_error else c for c in checks]
-        excluded = [schemathesis.checks.not_a_server_error]
+    checks, excluded = _checks_for(target)
     case.call_and_validate(
         session=target_session,
         base_url=target.base_url,
         additional_checks=checks,
         excluded_checks=excluded,
     )
+
+
+def _checks_for(target: Target) -> tuple[list[Any], list[Any]]:
+    """The checks to add and to leave out: a dormant target's 503 `payments_not_live` is no server error."""
+    if target.capabilities.live:
+        return list(CONTRACT_CHECKS), []
+    checks = [dormant_aware if c is no_server_error else c for c in CONTRACT_CHECKS]
+    return checks, [schemathesis.checks.not_a_server_error]
 
 
 def dormant_aware(ctx: Any, response: Any, case: Any) -> bool | None:
@@ -126,3 +174,52 @@ def dormant_aware(ctx: Any, response: Any, case: Any) -> bool | None:
         if isinstance(error, dict) and error.get("code") == "payments_not_live":
             return None
     return no_server_error(ctx, response, case)
+
+
+NEGATIVE_LABEL = "negative "
+_UNCONSTRAINING = frozenset({"type", "title", "description"})
+
+
+def _free_text(schema: dict[str, Any]) -> bool:
+    """A schema every string satisfies (optionally null too): nothing in it can be violated in a header,
+    query or path, where every value arrives as a string."""
+    if "anyOf" in schema:
+        rest = set(schema) - {"anyOf"}
+        options = schema["anyOf"]
+        return rest <= _UNCONSTRAINING and all(
+            o.get("type") == "null" or _free_text(o) for o in options
+        )
+    return schema.get("type") == "string" and set(schema) <= _UNCONSTRAINING
+
+
+def _takes_breakable_input(ctx: Any) -> bool:
+    """An operation with a body, a constrained parameter or a required header or query parameter;
+    without any, there is no request that breaks the contract to generate (schemathesis says so)."""
+    definition = ctx.operation.definition.raw
+    if definition.get("requestBody"):
+        return True
+    return any(
+        not _free_text(p.get("schema") or {}) or (p.get("required") and p.get("in") != "path")
+        for p in definition.get("parameters", [])
+    )
+
+
+negative_contract = schemathesis.pytest.from_fixture("negative_contract_schema").include(
+    _takes_breakable_input
+)
+
+
+@negative_contract.parametrize()
+def test_operation_refuses_input_that_breaks_the_contract(
+    case: Any, target: Target, target_session: requests.Session, count_case: Counter[str]
+) -> None:
+    """Generated requests that violate the contract are refused with a 4xx in the error shape, never
+    served, and never a 5xx."""
+    count_case[f"{NEGATIVE_LABEL}{case.operation.label}"] += 1
+    checks, excluded = _checks_for(target)
+    case.call_and_validate(
+        session=target_session,
+        base_url=target.base_url,
+        additional_checks=checks,
+        excluded_checks=excluded,
+    )

@@ -19,6 +19,7 @@ from pathlib import Path
 from fakes._common.server import LoopbackServer
 from harness.reference import create_app, settings_from_env
 from harness.selftest.command import BEHAVIOUR_SUITES
+from harness.suites import SUITES
 from harness.target import fake_env, start_fakes
 
 __all__ = ["SEED", "Outcome", "SuiteRun", "run_suites", "served_reference"]
@@ -77,7 +78,7 @@ def run_suites(
 ) -> SuiteRun:
     """Run `suites` in a pytest subprocess (the payharness plugin, no user configuration)."""
     junit = workdir / "junit.xml"
-    argv = [sys.executable, "-m", "pytest", "--pyargs", *(BEHAVIOUR_SUITES[s] for s in suites)]
+    argv = [sys.executable, "-m", "pytest", "--pyargs", *(SUITES[s] for s in suites)]
     if (workdir / "served.env").exists():
         argv += ["--payments-env-file", str(workdir / "served.env")]
     argv += ["-c", os.devnull, "-p", "no:cacheprovider", "--rootdir", str(workdir), "-q"]
@@ -99,15 +100,17 @@ def run_suites(
 
 @contextmanager
 def served_reference(
-    workdir: Path, *, live_flag: str = "1"
+    workdir: Path, *, live_flag: str = "1", database_url: str | None = None
 ) -> Iterator[tuple[str, dict[str, str]]]:
-    """The reference on a loopback port and the fakes it uses: (its URL, each fake's URL by rail)."""
+    """The reference on a loopback port and the fakes it uses: (its URL, each fake's URL by rail). Its
+    database is a SQLite file in `workdir` unless `database_url` names another."""
     servers = start_fakes()
     try:
         env = {
             **fake_env(servers.fakes),
             "PAYMENTS_LIVE": live_flag,
-            "PAYHARNESS_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'served.sqlite3'}",
+            "PAYHARNESS_DATABASE_URL": database_url
+            or f"sqlite+aiosqlite:///{workdir / 'served.sqlite3'}",
         }
         # what `payharness fakes --env-file` would write: the suites read the admin secret from it
         (workdir / "served.env").write_text("".join(f"{k}={v}\n" for k, v in env.items()))

@@ -33,7 +33,7 @@ def record(
     }
 
 
-def test_a_clean_pass_and_one_catch_per_defect_passes() -> None:
+def test_a_clean_pass_and_two_catches_per_defect_passes() -> None:
     matrix = build_matrix(
         [CLEAN, TWICE],
         SUITES,
@@ -48,10 +48,15 @@ def test_a_clean_pass_and_one_catch_per_defect_passes() -> None:
                 "test_sse",
                 message="[wrong_settle] x",
             ),
+            record("settle-twice", "close-time-settle", "caught", "test_buffered"),
         ],
     )
     assert matrix.passed and matrix.problems() == []
     assert matrix.caught_by("settle-twice") == ["close-time-settle"]
+    assert matrix.catches("settle-twice") == [
+        "close-time-settle::test_sse",
+        "close-time-settle::test_buffered",
+    ]
     assert matrix.cell("settle-twice", "close-time-settle").test == "test_sse"
     assert matrix.label(CLEAN, "margin-math") == "pass"
     assert matrix.label(TWICE, "close-time-settle") == "CAUGHT"
@@ -94,12 +99,45 @@ def test_the_reports_carry_the_grid_and_each_catch() -> None:
     )
     matrix = build_matrix([CLEAN, TWICE], SUITES, records)
     markdown, data, text = matrix.to_markdown(), matrix.to_json(), matrix.to_text()
-    assert "| **settle-twice** (`session_class`) | - | **caught** |" in markdown
+    assert "| **settle-twice** (`session_class`) | - | **caught** | 1 |" in markdown
     assert "close-time-settle: `test_sse`: [wrong_settle] twice" in markdown
     row = data["variants"][1]
     assert row["caught_by"] == ["close-time-settle"] and row["component"] == "session_class"
     assert data["variants"][0]["suites"]["close-time-settle"]["skipped"] == 1
     assert "CAUGHT" in text.splitlines()[2]
+
+
+def test_a_defect_caught_by_a_single_test_fails_the_verdict() -> None:
+    matrix = build_matrix(
+        [CLEAN, TWICE],
+        SUITES,
+        [
+            record("clean", "close-time-settle", "passed"),
+            record("settle-twice", "close-time-settle", "caught", "test_sse"),
+        ],
+    )
+    assert matrix.problems() == [
+        "settle-twice is caught by only 1 test(s): close-time-settle::test_sse (at least 2 wanted)"
+    ]
+    assert matrix.to_json()["variants"][1]["catches"] == 1
+
+
+def test_a_test_the_clean_reference_fails_catches_nothing() -> None:
+    matrix = build_matrix(
+        [CLEAN, TWICE],
+        SUITES,
+        [
+            record("clean", "margin-math", "caught", "test_always_red"),
+            record("settle-twice", "margin-math", "caught", "test_always_red"),
+            record("settle-twice", "close-time-settle", "caught", "test_sse"),
+            record("settle-twice", "close-time-settle", "caught", "test_buffered"),
+        ],
+    )
+    assert matrix.catches("settle-twice") == [
+        "close-time-settle::test_sse",
+        "close-time-settle::test_buffered",
+    ]
+    assert matrix.problems() == ["the clean reference fails margin-math: caught in test_always_red"]
 
 
 @pytest.mark.parametrize(

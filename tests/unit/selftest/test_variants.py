@@ -32,6 +32,22 @@ REQUIRED = {
     "§1.9 live webhook stub says bad signature": "webhook-stub-says-bad-signature",
     "§1.10 live reconcile raises": "reconcile-raises",
     "§3 reaping a real account": "reap-unguarded",
+    # issue 11's blind-spot classes (1 authenticity, 2 every event, 3 limits and refusals)
+    "1: a forged CDP webhook credited": "cdp-signature-prefix-accepted",
+    "1: a stale or future CDP delivery accepted": "cdp-replay-window-unchecked",
+    "1: a forged Xendit callback credited": "xendit-token-presence-only",
+    "1: a piece of the Xendit token accepted": "xendit-token-substring",
+    "1: a stale Stripe event accepted": "stripe-tolerance-off",
+    "2: IDR credited as USD": "idr-credited-as-usd",
+    "2: a zero-decimal currency credited as cents": "zero-decimal-currency-as-cents",
+    "2: the customer-balance sign inverted": "customer-balance-sign-inverted",
+    "2: invoice.payment_failed upgrades": "invoice-payment-failed-upgrades",
+    "2: a failed cycle upgrades": "failed-cycle-upgrades",
+    "2: a failed settlement credited": "failed-settlement-credited",
+    "3: a charge overdraws": "charge-overdraws",
+    "3: an Idempotency-Key reused with another amount replays": "idempotency-key-reuse-replays",
+    "3: a reconcile dry run moves money": "reconcile-dry-run-moves-money",
+    "3: an x402 top-up trusts the client's payment": "x402-top-up-trusts-the-client",
 }
 
 

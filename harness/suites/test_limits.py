@@ -1,0 +1,507 @@
+"""limits: every boundary of the money paths holds, and every refusal refuses without moving money.
+
+* Charges at balance - 1, balance and balance + 1: the first is `402 insufficient_credit` and moves
+  nothing; the others debit exactly once; no balance ever goes below zero.
+* Margins at and beyond both clamp ends are charged at the clamped margin, and recorded so.
+* Costs of 0 (nothing written), 1 and the largest the contract allows (charged by the formula, or refused
+  whole when the wallet cannot cover it); one more than the largest is a validation error.
+* An `Idempotency-Key` reused with a different body is refused (`409 idempotency_key_reused`, Stripe's
+  rule), on every top-up rail, and the processor sees one object.
+* An x402 payment that does not match the top-up's requirements (amount, payTo, network, asset, scheme,
+  an expired or not-yet-valid window) never credits; the matching one then does.
+* A reconcile dry run reports a payment missing from the ledger and moves nothing; the real run credits it.
+* Paid usage with an unverifiable x402 payment (a zero signature claiming a fortune, an unfunded wallet,
+  another recipient) is not served: `402`, no unit of output.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from fakes.cdp.payer import X402Payer
+from harness.contract import pinned_contract
+from harness.suites import _fixtures
+from harness.suites._generation import generated
+from harness.suites._processors import Processors
+from harness.suites._support import Api, error_code, unique
+from harness.suites.failures import IdempotencyFailure, MoneyMathFailure, SettleFailure
+from harness.suites.plugin import PaymentsOptions
+from harness.suites.test_margin_math import Clamp, _require_clamp, clamp
+
+api = _fixtures.api
+processors = _fixtures.processors
+__all__ = ["clamp"]  # the margin-math suite's probe of the clamp, as this module's fixture too
+
+#: An odd cost, so every margin's markup needs the ceiling.
+ODD_COST = 1_000_003
+
+
+def _largest(path: str, field: str) -> int:
+    """The `maximum` the pinned contract gives a field of a POST's JSON body."""
+    operation = pinned_contract()["paths"][path]["post"]
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    if "$ref" in schema:
+        schema = pinned_contract()["components"]["schemas"][schema["$ref"].rpartition("/")[2]]
+    return int(schema["properties"][field]["maximum"])
+
+
+def _outcome(api: Api, account: str, cost: int) -> str:
+    inference = unique("inf")
+    answer = api.call(
+        "POST",
+        "/v1/outcomes",
+        json_body={"inference_id": inference, "account_id": account, "cost_micros": cost},
+    )
+    api.expect(answer, 201, MoneyMathFailure, f"an outcome of {cost} micros is recorded")
+    return inference
+
+
+def _charge(api: Api, inference: str, margin: int | None = None) -> Any:
+    body: dict[str, Any] = {"inference_id": inference}
+    if margin is not None:
+        body["margin_bps"] = margin
+    return api.call("POST", "/v1/charges", json_body=body)
+
+
+def _price(cost: int, margin: int) -> int:
+    return cost - ((-cost * margin) // 10_000)
+
+
+def _money(api: Api, account: str) -> tuple[int, list[int]]:
+    return int(api.account(account)["balance_micros"]), [
+        int(e["amount_micros"]) for e in api.entries(account, kind="debit")
+    ]
+
+
+# ------------------------------------------------------------------------------------------ charges
+
+
+@pytest.mark.parametrize("delta", [-1, 0, 1], ids=["balance-1", "balance", "balance+1"])
+def test_a_charge_at_the_edge_of_the_balance_debits_once_or_is_refused_whole(
+    api: Api, clamp: Clamp, delta: int
+) -> None:
+    """A wallet one micro short is refused with 402 and nothing moves; exactly enough leaves 0."""
+    _require_clamp(api, clamp)
+    price = _price(ODD_COST, clamp.effective(None))
+    account = api.funded_account(price + delta)
+    answer = _charge(api, _outcome(api, account, ODD_COST))
+    balance, debits = _money(api, account)
+    if delta < 0:
+        if answer.status_code != 402 or error_code(answer) != "insufficient_credit":
+            api.fail(
+                MoneyMathFailure,
+                observed=f"a charge of {price} on a balance of {price + delta}: HTTP "
+                f"{answer.status_code} {answer.text[:200]}",
+                expected="402 insufficient_credit",
+            )
+        if balance != price + delta or debits:
+            api.fail(
+                MoneyMathFailure,
+                observed=f"after the refused charge: balance {balance}, debits {debits}",
+                expected=f"nothing moved: balance {price + delta}, no debit",
+            )
+        return
+    api.expect(
+        answer, 200, MoneyMathFailure, f"a charge of {price} on a balance of {price + delta}"
+    )
+    if balance != delta or debits != [price]:
+        api.fail(
+            MoneyMathFailure,
+            observed=f"balance {balance}, debits {debits}",
+            expected=f"one debit of {price}, balance {delta}",
+        )
+
+
+def test_margins_at_and_beyond_both_clamp_ends_are_charged_clamped(api: Api, clamp: Clamp) -> None:
+    """min - 1, min, max, max + 1 and the extremes: the debit and the record use the clamped margin."""
+    _require_clamp(api, clamp)
+    assert clamp.min_bps is not None and clamp.max_bps is not None
+    margins = [clamp.min_bps - 1, clamp.min_bps, clamp.max_bps, clamp.max_bps + 1]
+    margins += [-1_000_000, 1_000_000]
+    account = api.funded_account(len(margins) * _price(ODD_COST, max(clamp.max_bps, 0)))
+    for margin in margins:
+        effective = clamp.effective(margin)
+        answer = _charge(api, _outcome(api, account, ODD_COST), margin)
+        result = api.expect(answer, 200, MoneyMathFailure, f"a charge at margin {margin}")
+        debit = int(api.entries(account, kind="debit", limit=1)[0]["amount_micros"])
+        expected = _price(ODD_COST, effective)
+        if debit != expected or result.get("margin_bps") != effective:
+            api.fail(
+                MoneyMathFailure,
+                observed=f"margin {margin}: debit {debit}, recorded margin {result.get('margin_bps')}",
+                expected=f"the clamped margin {effective}: debit {expected}, recorded {effective}",
+            )
+
+
+#: Small costs and margins inside the clamp where a float factor rounds wrong (ceil(100 * 1.1) = 111).
+FLOAT_TRAPS = [(100, 1_000), (1, 1), (3, 3_333), (7, 1_429), (1_000_001, 700)]
+
+
+def test_small_costs_at_margins_a_float_gets_wrong_are_charged_exactly(
+    api: Api, clamp: Clamp
+) -> None:
+    """Each (cost, margin) of :data:`FLOAT_TRAPS` is debited cost + ceil(cost x margin / 10^4) exactly,
+    in integer micros."""
+    _require_clamp(api, clamp)
+    account = api.funded_account(10_000_000)
+    for cost, margin in FLOAT_TRAPS:
+        expected = _price(cost, clamp.effective(margin))
+        api.expect(
+            _charge(api, _outcome(api, account, cost), margin), 200, MoneyMathFailure, "a charge"
+        )
+        debit = int(api.entries(account, kind="debit", limit=1)[0]["amount_micros"])
+        if debit != expected:
+            api.fail(
+                MoneyMathFailure,
+                observed=f"cost {cost} at margin {margin}: debit {debit}",
+                expected=f"{expected} (integer ceiling, no float factor)",
+            )
+
+
+def test_costs_of_zero_one_and_the_largest_allowed_are_charged_by_the_formula(
+    api: Api, clamp: Clamp
+) -> None:
+    """At the top of the clamp: cost 0 writes nothing; cost 1 and the contract's largest cost are charged
+    by the formula, or refused whole when the wallet (at the largest balance) cannot cover them; one more
+    than the largest cost is a validation error."""
+    _require_clamp(api, clamp)
+    assert clamp.max_bps is not None
+    largest_cost = _largest("/v1/outcomes", "cost_micros")
+    largest_balance = _largest("/admin/balance-adjust", "balance_micros")
+    for cost in (0, 1, largest_cost):
+        account = api.funded_account(largest_balance)
+        answer = _charge(api, _outcome(api, account, cost), clamp.max_bps)
+        price = _price(cost, clamp.effective(clamp.max_bps))
+        balance, debits = _money(api, account)
+        if price == 0:
+            ok = answer.status_code == 200 and not debits and balance == largest_balance
+        elif price <= largest_balance:
+            ok = answer.status_code == 200 and debits == [price]
+            ok = ok and balance == largest_balance - price
+        else:
+            ok = answer.status_code == 402 and not debits and balance == largest_balance
+        # the answer's own balance_micros is the wallet's balance after the charge
+        told = answer.json().get("balance_micros") if answer.status_code == 200 else balance
+        if not ok or told != balance:
+            api.fail(
+                MoneyMathFailure,
+                observed=f"cost {cost}: HTTP {answer.status_code}, balance {balance} (answer says "
+                f"{told}), debits {debits}",
+                expected=f"price {price} on a balance of {largest_balance}: charged once if covered, "
+                "else 402 and nothing moved (a zero price writes nothing)",
+            )
+    account = api.new_account()
+    over = api.call(
+        "POST",
+        "/v1/outcomes",
+        json_body={
+            "inference_id": unique("inf"),
+            "account_id": account,
+            "cost_micros": largest_cost + 1,
+        },
+    )
+    api.expect(
+        over, 422, MoneyMathFailure, "a cost over the contract's maximum", code="validation_error"
+    )
+
+
+# ------------------------------------------------------------------------------------- idempotency
+
+
+@pytest.mark.parametrize("rail", ["stripe", "xendit", "cdp"])
+def test_an_idempotency_key_reused_with_another_amount_is_refused(
+    api: Api, processors: Processors, rail: str
+) -> None:
+    """The same key with a different amount is 409 idempotency_key_reused; the first top-up stands and
+    the processor saw one object."""
+    account = api.new_account()
+    key = unique("idem")
+    first = api.call(
+        "POST",
+        f"/v1/payments/topup/{rail}",
+        json_body={"account_id": account, "amount_micros": 1_000_000},
+        headers={"Idempotency-Key": key},
+    )
+    created = api.expect(first, 201, IdempotencyFailure, f"a {rail} top-up starts")
+    mark = processors.mark()
+    second = api.call(
+        "POST",
+        f"/v1/payments/topup/{rail}",
+        json_body={"account_id": account, "amount_micros": 2_000_000},
+        headers={"Idempotency-Key": key},
+    )
+    if second.status_code != 409 or error_code(second) != "idempotency_key_reused":
+        api.fail(
+            IdempotencyFailure,
+            observed=f"the key reused with another amount: HTTP {second.status_code} {second.text[:200]}",
+            expected="409 idempotency_key_reused (the first top-up was for 1000000 micros)",
+        )
+    calls = [c for c in processors.calls_since(mark) if c.get("method") == "POST"]
+    if calls:
+        api.fail(
+            IdempotencyFailure,
+            observed=f"the refused reuse called the processor: {[c['path'] for c in calls]}",
+            expected="no processor call for a refused request",
+            event_ids=[str(created["id"])],
+        )
+
+
+def test_an_idempotency_key_belongs_to_its_account(api: Api) -> None:
+    """Another account sending the same Idempotency-Key gets its own top-up, never the first account's
+    (a key is scoped to who sent it, as Stripe scopes keys to an account)."""
+    key = unique("idem")
+    first, second = api.new_account(), api.new_account()
+    created = []
+    for account in (first, second):
+        answer = api.call(
+            "POST",
+            "/v1/payments/topup/stripe",
+            json_body={"account_id": account, "amount_micros": 1_000_000},
+            headers={"Idempotency-Key": key},
+        )
+        created.append(api.expect(answer, 201, IdempotencyFailure, "a top-up with the shared key"))
+    if created[1].get("account_id") != second or created[1].get("id") == created[0].get("id"):
+        api.fail(
+            IdempotencyFailure,
+            observed=f"the second account got top-up {created[1].get('id')} of {created[1].get('account_id')}",
+            expected=f"a new top-up of {second}: a key never reaches another account's top-up",
+        )
+
+
+# ------------------------------------------------------------------------------------------- x402
+
+
+def _cdp_topup(api: Api, amount: int) -> tuple[str, str, dict[str, Any]]:
+    account = api.new_account()
+    answer = api.call(
+        "POST", "/v1/payments/topup/cdp", json_body={"account_id": account, "amount_micros": amount}
+    )
+    topup = api.expect(answer, 201, SettleFailure, "a CDP top-up starts")
+    return account, str(topup["id"]), dict(topup["details"]["payment_requirements"]["accepts"][0])
+
+
+def _encoded(payload: dict[str, Any]) -> str:
+    return base64.b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode()
+
+
+def _mismatched(payer: X402Payer, req: dict[str, Any], how: str) -> str:
+    """An X-PAYMENT signed by a funded wallet that differs from `req` in one way."""
+    amount = int(req["maxAmountRequired"])
+    now = int(payer.now())
+    if how == "amount":
+        return payer.x_payment(req, value_atomic=amount - 1)
+    if how == "payTo":
+        return payer.x_payment(req, pay_to="0x" + secrets.token_hex(20))
+    if how == "network":
+        other = "base" if req["network"] != "base" else "base-sepolia"
+        return payer.x_payment({**req, "network": other})
+    if how == "asset":
+        return payer.x_payment({**req, "asset": "0x" + secrets.token_hex(20)})
+    if how == "scheme":
+        return _encoded({**payer.payment_payload(req), "scheme": "upto"})
+    if how == "expired":
+        return payer.x_payment(req, valid_after=now - 7200, valid_before=now - 3600)
+    return payer.x_payment(req, valid_after=now + 3600, valid_before=now + 7200)
+
+
+X402_MISMATCHES = ["amount", "payTo", "network", "asset", "scheme", "expired", "not-yet-valid"]
+
+
+@pytest.mark.parametrize("how", X402_MISMATCHES)
+def test_an_x402_payment_that_does_not_match_the_requirements_never_credits(
+    api: Api, processors: Processors, how: str
+) -> None:
+    """`/pay` with a payment differing in `how` is refused (4xx) and credits nothing; the matching payment
+    for the same top-up then credits it once."""
+    account, topup, req = _cdp_topup(api, 1_000_000)
+    funded = processors.config("cdp")["funded_accounts"][0]
+    payer = X402Payer(private_key=str(funded["private_key"]))
+    url = f"/v1/payments/topup/cdp/{topup}/pay"
+    answer = api.call("POST", url, headers={"X-PAYMENT": _mismatched(payer, req, how)})
+    state = api.account(account)
+    if (
+        not 400 <= answer.status_code < 500
+        or state["balance_micros"]
+        or state["lifetime_paid_micros"]
+    ):
+        api.fail(
+            SettleFailure,
+            observed=f"a payment with the wrong {how}: HTTP {answer.status_code}, balance "
+            f"{state['balance_micros']}, lifetime paid {state['lifetime_paid_micros']}",
+            expected="refused with a 4xx (402 payment_declined) and nothing credited",
+        )
+    paid = api.call("POST", url, headers={"X-PAYMENT": payer.x_payment(req)})
+    api.expect(paid, 200, SettleFailure, "the matching payment for the same top-up settles")
+    if api.account(account)["balance_micros"] != 1_000_000:
+        api.fail(
+            SettleFailure,
+            observed=f"balance {api.account(account)['balance_micros']} after the matching payment",
+            expected="the top-up's 1000000 micros credited once",
+        )
+
+
+def test_an_x402_top_up_credits_only_what_a_matching_payment_paid(
+    api: Api, processors: Processors, payments_options: PaymentsOptions
+) -> None:
+    """Generated payments (any value around the top-up's amount, to the right or another wallet): an
+    underpaid or misdirected payment credits nothing; the exact amount credits exactly it; an overpayment
+    to the right wallet is either declined or credited for what was actually paid (the x402 `exact` scheme
+    lets a payer authorise more than required), never for less than it took."""
+    funded = processors.config("cdp")["funded_accounts"][0]
+    payer = X402Payer(private_key=str(funded["private_key"]))
+
+    @generated(payments_options, at_least=3)
+    @given(value=st.integers(min_value=1, max_value=2_000_000), elsewhere=st.booleans())
+    def check(value: int, elsewhere: bool) -> None:
+        account, topup, req = _cdp_topup(api, 1_000_000)
+        pay_to = "0x" + secrets.token_hex(20) if elsewhere else None
+        header = payer.x_payment(req, value_atomic=value, pay_to=pay_to)
+        api.call("POST", f"/v1/payments/topup/cdp/{topup}/pay", headers={"X-PAYMENT": header})
+        balance = api.account(account)["balance_micros"]
+        if elsewhere or value < 1_000_000:
+            allowed = {0}
+        else:
+            allowed = {value} | ({0} if value > 1_000_000 else set())
+        if balance not in allowed:
+            api.fail(
+                SettleFailure,
+                observed=f"a payment of {value} to {'another wallet' if elsewhere else 'payTo'}: "
+                f"balance {balance}",
+                expected=f"a balance in {sorted(allowed)}",
+            )
+
+    check()
+
+
+# --------------------------------------------------------------------------------------- reconcile
+
+
+def _missing_payment(api: Api, processors: Processors, rail: str, account: str) -> tuple[str, int]:
+    """A payment made at the processor while its webhooks are held: its processor ref and micros."""
+    if rail == "stripe":
+        event, _ = processors.held_stripe_funding(account, 700)
+        return str(event["data"]["object"]["id"]), 7_000_000
+    answer = api.call(
+        "POST",
+        "/v1/payments/topup/xendit",
+        json_body={"account_id": account, "amount_micros": 7_000_000},
+    )
+    topup = api.expect(answer, 201, IdempotencyFailure, "a Xendit top-up starts")
+    invoice = processors.xendit_pay_invoice(str(topup["processor_ref"]))
+    return str(invoice["id"]), 7_000_000
+
+
+@pytest.mark.parametrize("rail", ["stripe", "xendit"])
+def test_a_reconcile_dry_run_moves_nothing_while_a_payment_is_missing(
+    api: Api, processors: Processors, rail: str
+) -> None:
+    """A payment whose webhook is held: the dry run reports it missing and credits nothing; the real run
+    credits it; the late webhook then credits nothing more."""
+    account = api.new_account()
+    headers = api.admin_headers()
+    url = f"/admin/reconcile/{rail}"
+    with processors.delivery(rail, "held") as held:
+        ref, amount = _missing_payment(api, processors, rail, account)
+        dry = api.call("POST", url, params={"dry_run": "true"}, headers=headers)
+        report = api.expect(dry, 200, IdempotencyFailure, "a reconcile dry run")
+        state = api.account(account)
+        missing = [m for m in report.get("mismatches", []) if m.get("processor_ref") == ref]
+        if state["balance_micros"] or api.entries(account) or not missing:
+            api.fail(
+                IdempotencyFailure,
+                observed=f"dry run: balance {state['balance_micros']}, mismatches for {ref}: {missing}",
+                expected="the missing payment reported (missing_in_ledger) and nothing credited",
+                event_ids=[ref],
+            )
+        real = api.call("POST", url, params={"dry_run": "false"}, headers=headers)
+        api.expect(real, 200, IdempotencyFailure, "a reconcile run")
+        held.release()
+        processors.drain(rail)
+    credits = [e["amount_micros"] for e in api.entries(account, kind="credit")]
+    if credits != [amount] or api.account(account)["balance_micros"] != amount:
+        api.fail(
+            IdempotencyFailure,
+            observed=f"after the real run and the late webhook: credits {credits}",
+            expected=f"the missing payment credited exactly once ({amount} micros)",
+            event_ids=[ref],
+        )
+
+
+def test_a_dry_run_changes_nothing_a_second_dry_run_would_see(
+    api: Api, processors: Processors
+) -> None:
+    """Two dry runs in a row while a payment is missing: both report it missing and unfixed (a dry run
+    that quietly repaired it would make the second report disagree with the first)."""
+    account = api.new_account()
+    with processors.delivery("stripe", "held") as held:
+        ref, _ = _missing_payment(api, processors, "stripe", account)
+        reports = []
+        for _ in range(2):
+            dry = api.call(
+                "POST",
+                "/admin/reconcile/stripe",
+                params={"dry_run": "true"},
+                headers=api.admin_headers(),
+            )
+            body = api.expect(dry, 200, IdempotencyFailure, "a reconcile dry run")
+            reports.append([m for m in body.get("mismatches", []) if m.get("processor_ref") == ref])
+        held.release()
+        processors.drain("stripe")
+    if any(len(r) != 1 or r[0].get("fixed") for r in reports):
+        api.fail(
+            IdempotencyFailure,
+            observed=f"dry-run reports for {ref}: {reports}",
+            expected="both dry runs report the payment missing_in_ledger, fixed false",
+            event_ids=[ref],
+        )
+
+
+# ------------------------------------------------------------------------------------- paid usage
+
+
+def _forged_usage_payments(processors: Processors, req: dict[str, Any]) -> dict[str, str]:
+    funded = processors.config("cdp")["funded_accounts"][0]
+    payer = X402Payer(private_key=str(funded["private_key"]))
+    claim = {**req, "maxAmountRequired": str(10**14)}
+    zero = payer.payment_payload(claim, value_atomic=10**14)
+    zero["payload"]["signature"] = "0x" + "00" * 65
+    unfunded = X402Payer(private_key="0x" + secrets.token_hex(32))
+    return {
+        "zero-signature-claiming-a-fortune": _encoded(zero),
+        "unfunded-wallet": unfunded.x_payment(claim, value_atomic=10**14),
+        "another-recipient": payer.x_payment(
+            {**req, "maxAmountRequired": "3000"}, pay_to="0x" + secrets.token_hex(20)
+        ),
+    }
+
+
+USAGE_FORGERIES = ["zero-signature-claiming-a-fortune", "unfunded-wallet", "another-recipient"]
+
+
+@pytest.mark.parametrize("forgery", USAGE_FORGERIES)
+def test_paid_usage_with_an_unverifiable_payment_is_not_served(
+    api: Api, processors: Processors, forgery: str
+) -> None:
+    """Usage paid by a forged, unfunded or misdirected x402 payment gets 402 and no output."""
+    _, _, req = _cdp_topup(api, 1)
+    header = _forged_usage_payments(processors, req)[forgery]
+    answer = api.call(
+        "POST",
+        "/v1/usage",
+        json_body={"charges_micros": [1_000, 1_000, 1_000]},
+        headers={"X-PAYMENT": header},
+    )
+    served = answer.json().get("output") if answer.status_code == 200 else None
+    if answer.status_code != 402 or served:
+        api.fail(
+            SettleFailure,
+            observed=f"usage paid by {forgery}: HTTP {answer.status_code}, output {served}",
+            expected="402 and no unit served: a payment is verified before the first unit",
+        )
