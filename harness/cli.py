@@ -182,6 +182,13 @@ def fakes(
         metavar="URL",
         help="Base URL of your payments service; webhooks go to /v1/payments/webhook/{rail}.",
     ),
+    webhook_url: list[str] = typer.Option(
+        [],
+        "--webhook-url",
+        metavar="RAIL=URL",
+        help="One rail's full webhook URL, for a service whose webhook paths are its own "
+        "(repeatable; wins over --webhook-target for that rail).",
+    ),
     env_file: str = typer.Option(
         None,
         metavar="FILE",
@@ -207,6 +214,20 @@ def fakes(
         _fail(ValueError(f"fakes listen on loopback only, not {host!r}"))
     if env_file:
         _writable_file(env_file, "--env-file")
+    per_rail: dict[str, str] = {}
+    for item in webhook_url:
+        rail, sep, url = item.partition("=")
+        if (
+            not sep
+            or rail not in ("stripe", "cdp", "xendit")
+            or not url.startswith(("http://", "https://"))
+        ):
+            _fail(
+                ValueError(
+                    f"--webhook-url wants RAIL=URL with RAIL stripe, cdp or xendit, not {item!r}"
+                )
+            )
+        per_rail[rail] = url
     # ids never repeat across runs (as a processor's do not): a service restarted on a kept database
     # must not meet yesterday's object ids for new objects
     run = secrets.token_hex(8)
@@ -217,6 +238,7 @@ def fakes(
             cdp_port=cdp_port,
             xendit_port=xendit_port,
             webhook_target=webhook_target,
+            webhook_urls=per_rail,
             stripe=StripeConfig(seed=int(run, 16)),
             xendit=XenditConfig(seed=f"payharness-xendit-{run}"),
             cdp=CdpConfig(seed=f"payharness-cdp-{run}"),
@@ -243,7 +265,9 @@ def fakes(
             soft_wrap=True,
             markup=False,
         )
-    target = webhook_target or "(none: pass --webhook-target URL to receive webhooks)"
+    target = ", ".join(f"{r}={u}" for r, u in stack.webhook_urls(webhook_target).items()) or (
+        "(none: pass --webhook-target URL or --webhook-url RAIL=URL to receive webhooks)"
+    )
     console.print(f"fakes running; webhooks to {target}; Ctrl-C stops them")
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())

@@ -26,6 +26,7 @@ class Receiver:
 
     def __init__(self) -> None:
         self.deliveries: list[tuple[str, dict[str, str], bytes]] = []
+        self.paths: list[str] = []
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -36,6 +37,7 @@ class Receiver:
             body += message.get("body", b"")
             more = message.get("more_body", False)
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        self.paths.append(scope["path"])
         self.deliveries.append((scope["path"].rsplit("/", 1)[-1], headers, body))
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": b"ok"})
@@ -71,6 +73,9 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str
                 str(env_file),
                 "--webhook-target",
                 target.base_url,
+                # a service whose Xendit webhook path is its own
+                "--webhook-url",
+                f"xendit={target.base_url}/acme/hooks/xendit",
             ],
             env=env,
             cwd=tmp,
@@ -141,6 +146,9 @@ def test_trigger_xendit_recurring_cycle_failed_sends_the_callback_with_the_token
     deliveries = receiver.wait_for("xendit", before + 3)[before:]
     assert [json.loads(body)["event"] for _, body in deliveries] == [k for _, k in events]
     assert {h["x-callback-token"] for h, _ in deliveries} == {env["XENDIT_CALLBACK_TOKEN"]}
+    # `--webhook-url xendit=...` sent them to the service's own path, not the contract's
+    xendit_paths = {p for p in receiver.paths if p.endswith("/xendit")}
+    assert xendit_paths == {"/acme/hooks/xendit"}
 
 
 def test_trigger_cdp_settlement_is_verified_by_hook0_client_and_resend_resigns(
