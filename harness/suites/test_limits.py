@@ -505,3 +505,68 @@ def test_paid_usage_with_an_unverifiable_payment_is_not_served(
             observed=f"usage paid by {forgery}: HTTP {answer.status_code}, output {served}",
             expected="402 and no unit served: a payment is verified before the first unit",
         )
+
+
+# -- refusals that guard money, seen from a second angle (a defect should never have one catch only) --------
+
+
+def test_a_second_outcome_for_one_inference_is_refused_and_the_first_cost_is_charged(
+    api: Api,
+) -> None:
+    """`POST /v1/outcomes` twice for one inference: the second is `409 duplicate_outcome`, and the charge
+    is priced on the first cost (an overwrite would make the charged amount whatever came last)."""
+    account = api.funded_account(10_000_000)
+    inference = _outcome(api, account, 1_000)
+    again = api.call(
+        "POST",
+        "/v1/outcomes",
+        json_body={"inference_id": inference, "account_id": account, "cost_micros": 900_000},
+    )
+    api.expect(
+        again, 409, MoneyMathFailure, "a second outcome for one inference", code="duplicate_outcome"
+    )
+    charged = api.expect(_charge(api, inference, 0), 200, MoneyMathFailure, "the charge")
+    balance, debits = _money(api, account)
+    if debits != [1_000] or balance != 10_000_000 - 1_000:
+        api.fail(
+            MoneyMathFailure,
+            observed=f"charge {charged}; debits {debits}, balance {balance}",
+            expected="one debit of the first outcome's 1,000 micros (margin 0), balance 9,999,000",
+        )
+
+
+def test_a_delete_of_an_account_outside_the_test_cohort_keeps_it_and_its_money(api: Api) -> None:
+    """Reaping is for test-cohort accounts only: a real, funded account answers `409 not_test_cohort` and
+    keeps its balance and ledger."""
+    account = api.funded_account(2_500_000, cohort=False)
+    before = (api.account(account), api.entries(account))
+    refused = api.call("DELETE", f"/v1/accounts/{account}")
+    after = api.call("GET", f"/v1/accounts/{account}")
+    if (
+        refused.status_code != 409
+        or error_code(refused) != "not_test_cohort"
+        or after.status_code != 200
+        or (after.json(), api.entries(account)) != before
+    ):
+        api.fail(
+            MoneyMathFailure,
+            observed=f"DELETE → {refused.status_code} {error_code(refused)}; then GET → {after.status_code}",
+            expected="409 not_test_cohort, and the account with its 2,500,000 micros and ledger unchanged",
+        )
+
+
+@pytest.mark.parametrize("rail", ["paypal", "Stripe", "stripe ", "xendit2"])
+def test_a_webhook_to_a_rail_that_does_not_exist_is_unknown_rail_whatever_its_headers(
+    api: Api, rail: str
+) -> None:
+    """The rail is judged before anything else: an unknown (or misspelt) rail is `404 unknown_rail`, with
+    or without a signature header, never a signature or payload error."""
+    for headers in ({}, {"Stripe-Signature": "t=1,v1=00"}, {"x-callback-token": "x"}):
+        answer = api.call("POST", f"/v1/payments/webhook/{rail}", content=b"{}", headers=headers)
+        if answer.status_code != 404 or error_code(answer) != "unknown_rail":
+            api.fail(
+                MoneyMathFailure,
+                observed=f"rail {rail!r} with headers {sorted(headers)}: HTTP {answer.status_code} "
+                f"{error_code(answer)}",
+                expected="404 unknown_rail before any signature or payload check",
+            )
