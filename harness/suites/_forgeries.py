@@ -91,7 +91,9 @@ SCHEMES: dict[str, Scheme] = {
         item="v1",
         timed=True,
         future_refused=True,
-        multi=True,
+        # Hook0 sends one `v1` (and a legacy `v0`); its official verifier (hook0-client) keeps the last of
+        # repeated parts, so several `v1` signatures are not a shape Hook0 rotates with
+        multi=False,
         signed_headers=("x-event-id", "x-event-type"),
     ),
     "xendit": Scheme(rail="xendit", header="x-callback-token"),

@@ -155,12 +155,34 @@ def test_operation_honours_the_pinned_contract(
     )
 
 
-def _checks_for(target: Target) -> tuple[list[Any], list[Any]]:
-    """The checks to add and to leave out: a dormant target's 503 `payments_not_live` is no server error."""
+def _checks_for(target: Target, *, negative: bool = False) -> tuple[list[Any], list[Any]]:
+    """The checks to add and to leave out: a dormant target's 503 `payments_not_live` is no server error,
+    and (for contract-breaking input) a refusal as good as a 4xx."""
     if target.capabilities.live:
         return list(CONTRACT_CHECKS), []
     checks = [dormant_aware if c is no_server_error else c for c in CONTRACT_CHECKS]
-    return checks, [schemathesis.checks.not_a_server_error]
+    excluded = [schemathesis.checks.not_a_server_error]
+    if negative:
+        checks.append(dormant_rejection)
+        excluded.append(schemathesis.checks.negative_data_rejection)
+    return checks, excluded
+
+
+def _not_live(response: Any) -> bool:
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    error = body.get("error") if isinstance(body, dict) else None
+    return isinstance(error, dict) and error.get("code") == "payments_not_live"
+
+
+def dormant_rejection(ctx: Any, response: Any, case: Any) -> bool | None:
+    """`negative_data_rejection` for a dormant target: `503 payments_not_live` refuses the input too."""
+    if response.status_code == 503 and _not_live(response):
+        return None
+    verdict: bool | None = schemathesis.checks.negative_data_rejection(ctx, response, case)
+    return verdict
 
 
 def dormant_aware(ctx: Any, response: Any, case: Any) -> bool | None:
@@ -216,7 +238,7 @@ def test_operation_refuses_input_that_breaks_the_contract(
     """Generated requests that violate the contract are refused with a 4xx in the error shape, never
     served, and never a 5xx."""
     count_case[f"{NEGATIVE_LABEL}{case.operation.label}"] += 1
-    checks, excluded = _checks_for(target)
+    checks, excluded = _checks_for(target, negative=True)
     case.call_and_validate(
         session=target_session,
         base_url=target.base_url,

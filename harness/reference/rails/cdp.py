@@ -250,10 +250,12 @@ class CdpAdapter:
             return ProcessorEvent(
                 event_id=str(event_id), event_type=str(event_type), created=created
             )
-        try:
-            micros = int(str(value))
-        except ValueError as exc:
-            raise PayloadInvalid("transfer value is not an integer") from exc
+        # atomic units as a string of digits (or a JSON integer): no sign, spaces, underscores or bools,
+        # which int() would read
+        text = str(value) if isinstance(value, str | int) and not isinstance(value, bool) else ""
+        if not text.isascii() or not text.isdigit():
+            raise PayloadInvalid(f"transfer value {value!r} is not a whole number of atomic units")
+        micros = int(text)
         asset = str(data.get("asset") or "")
         is_usdc = asset.lower() in (USDC_BASE_SEPOLIA.lower(), self._config.asset.lower())
         return ProcessorEvent(

@@ -265,7 +265,9 @@ def _effects(event_type: str, obj: Mapping[str, Any]) -> tuple[Any, ...]:
     if event_type == "customer_cash_balance_transaction.created":
         if obj.get("type") != "funded":
             return ()
-        amount = int(obj["net_amount"])
+        amount = obj["net_amount"]
+        if not isinstance(amount, int) or isinstance(amount, bool):
+            raise ValueError(f"net_amount {amount!r} is not an integer")
         currency = str(obj["currency"])
         return (
             PaymentReceived(

@@ -67,7 +67,10 @@ def test_a_target_whose_errors_are_not_in_the_error_shape_fails_with_a_readable_
     assert 'is not in the error shape: expected {"error"' in summary
     assert f"payharness gate --suite contract --seed 7 --examples 3 --target {url}" in summary
     operations = [t.name for t in parse_junit(run_dir / "junit.xml").tests if "[" in t.name]
-    assert len(operations) == 18  # every operation ran, spread over two xdist workers
+    honours = [o for o in operations if o.startswith("test_operation_honours_the_pinned_contract[")]
+    refuses = [o for o in operations if o.startswith("test_operation_refuses_input_that_breaks")]
+    assert len(honours) == 18  # every operation ran, spread over two xdist workers
+    assert len(refuses) == len(operations) - 18 > 0  # and the negative stage on those taking input
     assert (
         "STRIPE_API_BASE=http://127.0.0.1:" in console.getvalue()
     )  # the settings the target must use
