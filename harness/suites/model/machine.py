@@ -127,11 +127,14 @@ class PaymentsMachine(RailRules):
         self.model.outcome_recorded(inference, account, cost)
         return inference
 
-    @rule(inference=inferences, cost=COSTS)
-    def record_the_same_inference_again(self, inference: str, cost: int) -> None:
-        """An inference has one outcome: a second is refused (409), whatever its cost."""
+    @rule(inference=inferences, cost=COSTS, then_charge=st.booleans())
+    def record_the_same_inference_again(self, inference: str, cost: int, then_charge: bool) -> None:
+        """An inference has one outcome: a second is refused (409), whatever its cost; a charge after it
+        is priced on the first (an overwrite shows in what is debited)."""
         account = self.model.outcomes[inference][0]
         self._outcome(inference, account, cost)
+        if then_charge:
+            self._charge(inference, None)
 
     @rule(inference=inferences | st.just("inf_never_recorded"), data=st.data())
     def charge(self, inference: str, data: st.DataObject) -> None:
