@@ -12,9 +12,10 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from fakes._common import WebhookDelivery
+from fakes._common import FakeError, WebhookDelivery
 from fakes.stripe.config import StripeConfig
 from fakes.stripe.errors import StripeApiError, no_such
+from fakes.stripe.event_types import EVENT_TYPES
 from fakes.stripe.forms import Params
 from fakes.stripe.ids import IdFactory
 
@@ -201,6 +202,12 @@ class StripeState:
         previous_attributes: Mapping[str, Any] | None = None,
     ) -> Obj:
         """Record an event with a snapshot of ``obj`` and hand it to the outbox (signed at send time)."""
+        if event_type not in EVENT_TYPES:
+            # A new event type goes in the catalog, with a trigger recipe (fakes/trigger/stripe.py).
+            raise FakeError(
+                f"{event_type!r} is not in fakes.stripe.event_types.EVENT_TYPES",
+                code="undeclared_event_type",
+            )
         data: Obj = {"object": obj}
         if previous_attributes:
             data["previous_attributes"] = dict(previous_attributes)
