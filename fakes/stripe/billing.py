@@ -301,8 +301,8 @@ def _create_subscription(state: StripeState, call: Call) -> Obj:
 
 def declined_first(state: StripeState, customer: Obj, card: str | None) -> None:
     """Stripe's ``card_error`` if the card a first invoice would be charged with declines."""
-    token = card or customer["invoice_settings"]["default_payment_method"] or "pm_card_visa"
-    decline = DECLINES.get(token)
+    card = card or customer["invoice_settings"]["default_payment_method"] or "pm_card_visa"
+    decline = DECLINES.get(state.card_token(card))
     if decline is not None:
         code, decline_code, message = decline
         raise StripeApiError(

@@ -20,6 +20,8 @@ from fakes.stripe.state import Obj, StripeState
 
 __all__ = [
     "DECLINES",
+    "NEEDS_ACTION",
+    "brand_of",
     "charge_card",
     "check_payment_method",
     "create_charge_transaction",
@@ -41,7 +43,7 @@ DECLINES: dict[str, tuple[str, str, str]] = {
     # docs give for testing a failed subscription renewal).
     "pm_card_chargeCustomerFail": ("card_declined", "generic_decline", "Your card was declined."),
 }
-_NEEDS_ACTION = frozenset({"pm_card_authenticationRequired", "pm_card_threeDSecure2Required"})
+NEEDS_ACTION = frozenset({"pm_card_authenticationRequired", "pm_card_threeDSecure2Required"})
 _CANCELABLE = frozenset(
     {"requires_payment_method", "requires_confirmation", "requires_action", "requires_capture"}
 )
@@ -53,7 +55,7 @@ _CREATE_PARAMS = (
 )  # fmt: skip
 
 
-def _brand(token: str) -> str:
+def brand_of(token: str) -> str:
     tail = token.removeprefix("pm_card_").split("_")[0].lower()
     return (
         tail
@@ -211,8 +213,9 @@ def charge_card(
 
 
 def _confirm_intent(state: StripeState, intent: Obj, request: dict[str, str | None] | None) -> None:
-    token = str(intent["payment_method"])
-    if token in _NEEDS_ACTION and intent["status"] != "requires_action":
+    method = str(intent["payment_method"])
+    token = state.card_token(method)
+    if token in NEEDS_ACTION and intent["status"] != "requires_action":
         intent["status"] = "requires_action"
         intent["next_action"] = {
             "type": "use_stripe_sdk",
@@ -222,7 +225,7 @@ def _confirm_intent(state: StripeState, intent: Obj, request: dict[str, str | No
         return
     intent["next_action"] = None
     decline = DECLINES.get(token)
-    charge = _new_charge(state, intent, token, decline)
+    charge = _new_charge(state, intent, method, token, decline)
     intent["latest_charge"] = charge["id"]
     if decline is not None:
         code, decline_code, message = decline
@@ -301,7 +304,7 @@ def create_charge_transaction(state: StripeState, source: Obj, amount: int) -> O
 
 
 def _new_charge(
-    state: StripeState, intent: Obj, token: str, decline: tuple[str, str, str] | None
+    state: StripeState, intent: Obj, method: str, token: str, decline: tuple[str, str, str] | None
 ) -> Obj:
     charge_id = state.ids.new("ch_")
     failed = decline is not None
@@ -346,7 +349,7 @@ def _new_charge(
         "outcome": _outcome(decline),
         "paid": not failed,
         "payment_intent": intent["id"],
-        "payment_method": token,
+        "payment_method": method,
         "payment_method_details": {"type": "card", "card": _card(token)},
         "receipt_email": intent["receipt_email"],
         "receipt_url": None if failed else f"https://pay.stripe.com/receipts/payment/{charge_id}",
@@ -383,8 +386,8 @@ def _card(token: str) -> dict[str, Any]:
             ("amount_authorized", "authorization_code", "checks", "installments", "mandate",
              "network_transaction_id", "regulated_status", "three_d_secure", "wallet"),
         ),
-        "brand": _brand(token), "country": "US", "exp_month": 12, "exp_year": 2034,
-        "fingerprint": "payharnessfp0000", "funding": "credit", "last4": "4242", "network": _brand(token),
+        "brand": brand_of(token), "country": "US", "exp_month": 12, "exp_year": 2034,
+        "fingerprint": "payharnessfp0000", "funding": "credit", "last4": "4242", "network": brand_of(token),
     }  # fmt: skip
 
 

@@ -43,8 +43,10 @@ from fakes.stripe.errors import StripeApiError, error_payload, error_type_for_st
 from fakes.stripe.events import event_routes
 from fakes.stripe.forms import Params, decode_form, parse_pairs
 from fakes.stripe.invoices import invoice_routes
+from fakes.stripe.payment_methods import payment_method_routes
 from fakes.stripe.payments import payment_routes
 from fakes.stripe.refunds import refund_routes
+from fakes.stripe.setup_intents import setup_intent_routes
 from fakes.stripe.state import Obj, StripeState
 
 __all__ = ["StripeProcessor"]
@@ -116,6 +118,8 @@ class StripeProcessor:
             *refund_routes(state),
             *invoice_routes(state),
             *clock_routes(state),
+            *payment_method_routes(state),
+            *setup_intent_routes(state),
         ]
 
     def control_routes(self) -> Sequence[Route]:

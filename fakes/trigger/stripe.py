@@ -21,6 +21,11 @@ Every event type the fake can emit (:data:`fakes.stripe.event_types.EVENT_TYPES`
 | ``invoice.payment_action_required`` | the same invoice paid with ``pm_card_authenticationRequired`` |
 | ``invoice.voided`` / ``.marked_uncollectible`` / ``.deleted`` | a one-off invoice finalized then voided / marked uncollectible; a draft deleted |
 | ``test_helpers.test_clock.created`` / ``.advancing`` / ``.ready`` / ``.deleted`` | a test clock, advanced a day, deleted |
+| ``payment_method.attached`` / ``.detached`` | ``pm_card_visa`` attached to a customer, then detached |
+| ``setup_intent.created`` / ``.succeeded`` | a SetupIntent for a customer, confirmed with ``pm_card_visa`` |
+| ``setup_intent.setup_failed`` | a SetupIntent confirmed with ``pm_card_chargeDeclined`` (the 402 is expected) |
+| ``setup_intent.requires_action`` | a SetupIntent confirmed with ``pm_card_authenticationRequired`` |
+| ``setup_intent.canceled`` | a SetupIntent, then canceled |
 """
 
 from __future__ import annotations
@@ -224,6 +229,38 @@ async def clock_cycle(ctx: TriggerContext) -> None:
     await call(ctx.api, "DELETE", path, headers=_auth(ctx))
 
 
+async def method_cycle(ctx: TriggerContext) -> None:
+    customer = await _customer(ctx)
+    method = await _post(
+        ctx, "/v1/payment_methods/pm_card_visa/attach", {"customer": customer["id"]}
+    )
+    await _post(ctx, f"/v1/payment_methods/{method['id']}/detach")
+
+
+async def _setup(ctx: TriggerContext, card: str) -> dict[str, Any]:
+    customer = await _customer(ctx)
+    intent: dict[str, Any] = await _post(ctx, "/v1/setup_intents", {"customer": customer["id"]})
+    await _attempt(ctx, f"/v1/setup_intents/{intent['id']}/confirm", {"payment_method": card})
+    return intent
+
+
+async def setup_succeeded(ctx: TriggerContext) -> None:
+    await _setup(ctx, "pm_card_visa")
+
+
+async def setup_failed(ctx: TriggerContext) -> None:
+    await _setup(ctx, "pm_card_chargeDeclined")
+
+
+async def setup_requires_action(ctx: TriggerContext) -> None:
+    await _setup(ctx, "pm_card_authenticationRequired")
+
+
+async def setup_canceled(ctx: TriggerContext) -> None:
+    intent = await _post(ctx, "/v1/setup_intents", {})
+    await _post(ctx, f"/v1/setup_intents/{intent['id']}/cancel")
+
+
 RECIPES: dict[str, Recipe] = {
     "customer.created": customer_created,
     "customer.updated": customer_updated,
@@ -259,4 +296,11 @@ RECIPES: dict[str, Recipe] = {
     "test_helpers.test_clock.advancing": clock_cycle,
     "test_helpers.test_clock.ready": clock_cycle,
     "test_helpers.test_clock.deleted": clock_cycle,
+    "payment_method.attached": method_cycle,
+    "payment_method.detached": method_cycle,
+    "setup_intent.created": setup_succeeded,
+    "setup_intent.succeeded": setup_succeeded,
+    "setup_intent.setup_failed": setup_failed,
+    "setup_intent.requires_action": setup_requires_action,
+    "setup_intent.canceled": setup_canceled,
 }
