@@ -12,6 +12,11 @@ EVENT_TYPES: frozenset[str] = frozenset(
     {
         "cash_balance.funds_available",
         "charge.captured",
+        "charge.dispute.closed",
+        "charge.dispute.created",
+        "charge.dispute.funds_reinstated",
+        "charge.dispute.funds_withdrawn",
+        "charge.dispute.updated",
         "charge.failed",
         "charge.refunded",
         "charge.succeeded",

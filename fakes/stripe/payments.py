@@ -258,6 +258,11 @@ def _confirm_intent(state: StripeState, intent: Obj, request: dict[str, str | No
     _settle(state, intent, charge, intent["amount"])
     state.emit("charge.succeeded", charge, request=request)
     state.emit("payment_intent.succeeded", intent, request=request)
+    if token.startswith("pm_card_createDispute"):
+        # Imported here: disputes builds on this module's balance transactions.
+        from fakes.stripe.disputes import open_dispute
+
+        open_dispute(state, charge, token)
 
 
 def _settle(state: StripeState, intent: Obj, charge: Obj, amount: int) -> None:

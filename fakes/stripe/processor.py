@@ -39,6 +39,7 @@ from fakes.stripe.checkout import checkout_routes, complete_checkout_session
 from fakes.stripe.clocks import clock_routes
 from fakes.stripe.config import StripeConfig
 from fakes.stripe.customers import customer_routes
+from fakes.stripe.disputes import dispute_routes
 from fakes.stripe.errors import StripeApiError, error_payload, error_type_for_status
 from fakes.stripe.events import event_routes
 from fakes.stripe.forms import Params, decode_form, parse_pairs
@@ -120,6 +121,7 @@ class StripeProcessor:
             *clock_routes(state),
             *payment_method_routes(state),
             *setup_intent_routes(state),
+            *dispute_routes(state),
         ]
 
     def control_routes(self) -> Sequence[Route]:

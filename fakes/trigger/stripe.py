@@ -26,6 +26,8 @@ Every event type the fake can emit (:data:`fakes.stripe.event_types.EVENT_TYPES`
 | ``setup_intent.setup_failed`` | a SetupIntent confirmed with ``pm_card_chargeDeclined`` (the 402 is expected) |
 | ``setup_intent.requires_action`` | a SetupIntent confirmed with ``pm_card_authenticationRequired`` |
 | ``setup_intent.canceled`` | a SetupIntent, then canceled |
+| ``charge.dispute.created`` / ``.funds_withdrawn`` | a PaymentIntent paid with ``pm_card_createDispute`` |
+| ``charge.dispute.updated`` / ``.closed`` / ``.funds_reinstated`` | that dispute answered with Stripe's ``winning_evidence`` |
 """
 
 from __future__ import annotations
@@ -261,6 +263,22 @@ async def setup_canceled(ctx: TriggerContext) -> None:
     await _post(ctx, f"/v1/setup_intents/{intent['id']}/cancel")
 
 
+async def disputed(ctx: TriggerContext) -> None:
+    await _intent(ctx, "pm_card_createDispute")
+
+
+async def dispute_won(ctx: TriggerContext) -> None:
+    intent = await _intent(ctx, "pm_card_createDispute")
+    disputes = await call(
+        ctx.api, "GET", f"/v1/disputes?payment_intent={intent['id']}", headers=_auth(ctx)
+    )
+    await _post(
+        ctx,
+        f"/v1/disputes/{disputes['data'][0]['id']}",
+        {"evidence[uncategorized_text]": "winning_evidence"},
+    )
+
+
 RECIPES: dict[str, Recipe] = {
     "customer.created": customer_created,
     "customer.updated": customer_updated,
@@ -303,4 +321,9 @@ RECIPES: dict[str, Recipe] = {
     "setup_intent.setup_failed": setup_failed,
     "setup_intent.requires_action": setup_requires_action,
     "setup_intent.canceled": setup_canceled,
+    "charge.dispute.created": disputed,
+    "charge.dispute.funds_withdrawn": disputed,
+    "charge.dispute.updated": dispute_won,
+    "charge.dispute.closed": dispute_won,
+    "charge.dispute.funds_reinstated": dispute_won,
 }
