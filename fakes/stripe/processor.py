@@ -38,6 +38,7 @@ from fakes.stripe.catalog import catalog_routes
 from fakes.stripe.checkout import checkout_routes, complete_checkout_session
 from fakes.stripe.clocks import clock_routes
 from fakes.stripe.config import StripeConfig
+from fakes.stripe.coupons import coupon_routes
 from fakes.stripe.customers import customer_routes
 from fakes.stripe.disputes import dispute_routes
 from fakes.stripe.errors import StripeApiError, error_payload, error_type_for_status
@@ -122,6 +123,7 @@ class StripeProcessor:
             *payment_method_routes(state),
             *setup_intent_routes(state),
             *dispute_routes(state),
+            *coupon_routes(state),
         ]
 
     def control_routes(self) -> Sequence[Route]:

@@ -28,6 +28,8 @@ Every event type the fake can emit (:data:`fakes.stripe.event_types.EVENT_TYPES`
 | ``setup_intent.canceled`` | a SetupIntent, then canceled |
 | ``charge.dispute.created`` / ``.funds_withdrawn`` | a PaymentIntent paid with ``pm_card_createDispute`` |
 | ``charge.dispute.updated`` / ``.closed`` / ``.funds_reinstated`` | that dispute answered with Stripe's ``winning_evidence`` |
+| ``coupon.created`` / ``.updated`` / ``.deleted`` | a 25% coupon, renamed, deleted |
+| ``promotion_code.created`` / ``.updated`` | a coupon and a promotion code for it, deactivated |
 """
 
 from __future__ import annotations
@@ -279,6 +281,20 @@ async def dispute_won(ctx: TriggerContext) -> None:
     )
 
 
+async def coupon_cycle(ctx: TriggerContext) -> None:
+    coupon = await _post(ctx, "/v1/coupons", {"percent_off": "25", "duration": "once"})
+    await _post(ctx, f"/v1/coupons/{coupon['id']}", {"name": "Triggered"})
+    await call(ctx.api, "DELETE", f"/v1/coupons/{coupon['id']}", headers=_auth(ctx))
+
+
+async def promotion_code_cycle(ctx: TriggerContext) -> None:
+    coupon = await _post(ctx, "/v1/coupons", {"amount_off": "500", "currency": "usd"})
+    code = await _post(
+        ctx, "/v1/promotion_codes", {"promotion[type]": "coupon", "promotion[coupon]": coupon["id"]}
+    )
+    await _post(ctx, f"/v1/promotion_codes/{code['id']}", {"active": "false"})
+
+
 RECIPES: dict[str, Recipe] = {
     "customer.created": customer_created,
     "customer.updated": customer_updated,
@@ -326,4 +342,9 @@ RECIPES: dict[str, Recipe] = {
     "charge.dispute.updated": dispute_won,
     "charge.dispute.closed": dispute_won,
     "charge.dispute.funds_reinstated": dispute_won,
+    "coupon.created": coupon_cycle,
+    "coupon.updated": coupon_cycle,
+    "coupon.deleted": coupon_cycle,
+    "promotion_code.created": promotion_code_cycle,
+    "promotion_code.updated": promotion_code_cycle,
 }
