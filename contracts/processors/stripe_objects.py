@@ -61,6 +61,13 @@ ROOTS: dict[str, str] = {
     "deleted_webhook_endpoint": "Stripe.DeletedWebhookEndpoint",
     "deleted_invoice": "Stripe.DeletedInvoice",
     "invoiceitem": "Stripe.InvoiceItem",
+    "deleted_test_helpers.test_clock": "Stripe.TestHelpers.DeletedTestClock",
+    "payment_method": "Stripe.PaymentMethod",
+    "setup_intent": "Stripe.SetupIntent",
+    "dispute": "Stripe.Dispute",
+    "coupon": "Stripe.Coupon",
+    "deleted_coupon": "Stripe.DeletedCoupon",
+    "promotion_code": "Stripe.PromotionCode",
 }
 
 _EXPANDED = {"type": "object", "required": ["id"]}

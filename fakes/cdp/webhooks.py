@@ -36,6 +36,7 @@ from fakes.cdp.facilitator import Settlement
 from fakes.signing import HOOK0_DEFAULT_SIGNED_HEADERS, Hook0Signer
 
 __all__ = [
+    "EVENT_TYPES",
     "HOOK0_RETRY_DELAYS_SECONDS",
     "SETTLEMENT_EVENT_TYPE",
     "EventFactory",
@@ -43,6 +44,8 @@ __all__ = [
 ]
 
 SETTLEMENT_EVENT_TYPE = "x402.settlement.completed"
+#: Every webhook event the CDP fake sends: the catalog ``payharness trigger cdp`` must cover.
+EVENT_TYPES: frozenset[str] = frozenset({SETTLEMENT_EVENT_TYPE})
 
 #: Waits before each retry of a failed delivery. Hook0's real schedule is not in PROCESSORS.md
 #: (UNVERIFIED); this increasing schedule is the fake's choice, time-scaled like every schedule.

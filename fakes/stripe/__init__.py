@@ -5,7 +5,11 @@ Bearer auth with ``sk_test_`` keys; customers (create, retrieve, update, list, d
 transactions (negative amount = credit, cumulative ``ending_balance``, only description/metadata mutable);
 cash balance (retrieve, settings), cash balance transactions, funding instructions (create-or-retrieve) and
 the ``fund_cash_balance`` test helper; products and prices; subscription-mode checkout sessions;
-subscriptions (retrieve, list, update, cancel) and invoices; events; webhook endpoints; Stripe idempotency;
+subscriptions (create, retrieve, list, update, cancel) and invoices, collected from the customer's test card
+with failures, ``invoice.payment_failed`` and retries (:mod:`fakes.stripe.collection`); PaymentIntents,
+charges, refunds, balance; PaymentMethods (test card numbers and tokens) and SetupIntents; disputes from
+the dispute test cards; coupons and promotion codes (stored, not applied); test clocks; events (every type
+in :mod:`fakes.stripe.event_types`, each with a trigger recipe); webhook endpoints; Stripe idempotency;
 Stripe's error shape; ``Request-Id`` on every response; ``livemode: false`` everywhere.
 
 Fake-only helpers (control API and Python): ``POST /_fake/checkout/sessions/{id}/complete``

@@ -13,14 +13,16 @@ import datetime as dt
 
 from fakes._common import FakeError, FakeNotFound, Route
 from fakes.stripe.api import Call, api_route
+from fakes.stripe.collection import collect_invoice
 from fakes.stripe.customers import create_balance_transaction
 from fakes.stripe.errors import StripeApiError
 from fakes.stripe.forms import Params, merge_metadata
-from fakes.stripe.payments import charge_card
+from fakes.stripe.payments import DECLINES, check_payment_method
 from fakes.stripe.shapes import (
     invoice_defaults,
     line_item_defaults,
     plan_of,
+    subscription_defaults,
     subscription_item_defaults,
 )
 from fakes.stripe.state import Obj, StripeState
@@ -28,9 +30,8 @@ from fakes.stripe.state import Obj, StripeState
 __all__ = [
     "add_interval",
     "billing_routes",
-    "emit_paid_invoice",
     "invoice_subscription",
-    "make_paid_invoice",
+    "make_subscription_invoice",
     "new_subscription_item",
     "renew_subscription",
 ]
@@ -57,7 +58,7 @@ def invoice_subscription(invoice: Obj) -> str | None:
     return subscription if isinstance(subscription, str) else None
 
 
-def make_paid_invoice(
+def make_subscription_invoice(
     state: StripeState,
     subscription: Obj,
     *,
@@ -65,7 +66,8 @@ def make_paid_invoice(
     period_start: int,
     period_end: int,
 ) -> Obj:
-    """A paid invoice for one period of ``subscription``, with the customer's credit applied first."""
+    """The invoice for one period of ``subscription``, with the customer's credit applied first, built
+    as paid: :func:`~fakes.stripe.collection.collect_invoice` rewrites it to ``open`` if the payment fails."""
     now = state.now()
     invoice_id = state.ids.new("in_")
     customer = state.customers[subscription["customer"]]
@@ -163,6 +165,7 @@ def make_paid_invoice(
         "period_start": period_start,
         "starting_balance": starting_balance,
         "status": "paid",
+        "test_clock": customer["test_clock"],
         "status_transitions": {
             "finalized_at": now,
             "marked_uncollectible_at": None,
@@ -180,32 +183,10 @@ def make_paid_invoice(
     return invoice
 
 
-def emit_paid_invoice(state: StripeState, invoice: Obj) -> None:
-    """The events of a paid invoice's life, as Stripe sends them for a ``charge_automatically``
-    subscription: ``invoice.created`` (draft), ``invoice.finalized`` (open), the card payment's
-    ``payment_intent.created``, ``charge.succeeded``, ``payment_intent.succeeded`` (when something is due
-    after the customer's credit), then ``invoice.paid`` and ``invoice.payment_succeeded``."""
-    unpaid = {
-        "finalized_at": None,
-        "marked_uncollectible_at": None,
-        "paid_at": None,
-        "voided_at": None,
-    }
-    due = invoice["amount_due"]
-    draft = {**invoice, "status": "draft", "amount_paid": 0, "amount_remaining": due}
-    state.emit("invoice.created", {**draft, "status_transitions": unpaid})
-    opened = {**unpaid, "finalized_at": invoice["status_transitions"]["finalized_at"]}
-    state.emit("invoice.finalized", {**draft, "status": "open", "status_transitions": opened})
-    if due > 0:
-        charge_card(
-            state, invoice["customer"], due, invoice["currency"], f"Invoice {invoice['number']}"
-        )
-    state.emit("invoice.paid", invoice)
-    state.emit("invoice.payment_succeeded", invoice)
-
-
-def renew_subscription(state: StripeState, subscription_id: str) -> Obj:
-    """Charge the next period: advance every item's period, create a paid invoice, emit ``invoice.paid``."""
+def renew_subscription(state: StripeState, subscription_id: str, *, at: int | None = None) -> Obj:
+    """Bill the next period: advance every item's period, create its invoice and collect it
+    (:func:`~fakes.stripe.collection.collect_invoice`: paid, or failed and retried later).
+    ``at`` is the renewal's moment on the subscription's test clock, if it has one."""
     subscription = state.subscriptions.get(subscription_id)
     if subscription is None:
         raise FakeNotFound(f"no subscription {subscription_id!r}", code="unknown_subscription")
@@ -223,15 +204,110 @@ def renew_subscription(state: StripeState, subscription_id: str) -> Obj:
         item["current_period_end"] = add_interval(
             item["current_period_start"], recurring["interval"], recurring["interval_count"]
         )
-    invoice = make_paid_invoice(
+    invoice = make_subscription_invoice(
         state,
         subscription,
         billing_reason="subscription_cycle",
         period_start=previous_start,
         period_end=previous_end,
     )
-    emit_paid_invoice(state, invoice)
+    collect_invoice(state, invoice, subscription, at=at)
     return invoice
+
+
+_PAYMENT_BEHAVIORS = ("allow_incomplete", "error_if_incomplete")
+
+
+def _create_subscription(state: StripeState, call: Call) -> Obj:
+    """``POST /v1/subscriptions``: items of recurring prices, billed at once (``subscription_create``).
+
+    The first invoice is collected from ``default_payment_method``, else the customer's
+    ``invoice_settings.default_payment_method`` (:mod:`fakes.stripe.collection`). With the default
+    ``payment_behavior=allow_incomplete`` a declined first payment leaves the subscription ``incomplete``;
+    ``error_if_incomplete`` answers Stripe's ``card_error`` for a declining card and creates nothing. A
+    customer on a test clock has its subscription start at the clock's ``frozen_time``.
+    ``default_incomplete`` and ``pending_if_incomplete`` are not served (400).
+    """
+    p = call.params.only(
+        ("customer", "items", "default_payment_method", "metadata", "description",
+         "payment_behavior", "proration_behavior", "collection_method")
+    )  # fmt: skip
+    customer = state.customer(p.required_text("customer"), param="customer")
+    p.text("collection_method", choices=("charge_automatically",))
+    behavior = p.text("payment_behavior", choices=_PAYMENT_BEHAVIORS) or "allow_incomplete"
+    card = check_payment_method(p.text("default_payment_method"), param="default_payment_method")
+    raw_items = p.array("items", required=True) or []
+    if not raw_items:
+        raise StripeApiError(400, "Missing required param: items.", param="items")
+    prices: list[tuple[Obj, int]] = []
+    for index, raw in enumerate(raw_items):
+        if not isinstance(raw, dict):
+            raise StripeApiError(400, "Invalid hash", param=f"items[{index}]")
+        item = Params(raw, prefix=f"items[{index}]").only(("price", "quantity", "metadata"))
+        price = state.get(
+            state.prices, "price", item.required_text("price"), param=item.name("price")
+        )
+        if price["recurring"] is None:
+            raise StripeApiError(
+                400,
+                "The price specified is set to `type=one_time` but this field only accepts prices "
+                "with `type=recurring`.",
+                param=item.name("price"),
+            )
+        prices.append((price, item.integer("quantity", minimum=1) or 1))
+    currencies = {price["currency"] for price, _ in prices}
+    if len(currencies) > 1:
+        raise StripeApiError(
+            400, "All prices on a subscription must have the same currency.", param="items"
+        )
+    if behavior == "error_if_incomplete":
+        declined_first(state, customer, card)
+    clock = state.test_clocks.get(customer["test_clock"] or "")
+    start = clock["frozen_time"] if clock is not None else state.now()
+    subscription_id = state.ids.new("sub_")
+    subscription: Obj = {
+        **subscription_defaults(),
+        "id": subscription_id,
+        "object": "subscription",
+        "billing_cycle_anchor": start,
+        "created": start,
+        "currency": currencies.pop(),
+        "customer": customer["id"],
+        "default_payment_method": card,
+        "description": p.text("description", max_length=500),
+        "items": {
+            "object": "list",
+            "data": [
+                new_subscription_item(state, subscription_id, price, quantity, start)
+                for price, quantity in prices
+            ],
+            "has_more": False,
+            "url": f"/v1/subscription_items?subscription={subscription_id}",
+        },
+        "metadata": merge_metadata({}, p.metadata()),
+        "start_date": start,
+        "status": "active",
+        "test_clock": customer["test_clock"],
+    }
+    state.subscriptions[subscription_id] = subscription
+    state.emit("customer.subscription.created", subscription, request=call.event_request())
+    invoice = make_subscription_invoice(
+        state, subscription, billing_reason="subscription_create", period_start=start,
+        period_end=start,
+    )  # fmt: skip
+    collect_invoice(state, invoice, subscription, at=start)
+    return state.render(subscription, p)
+
+
+def declined_first(state: StripeState, customer: Obj, card: str | None) -> None:
+    """Stripe's ``card_error`` if the card a first invoice would be charged with declines."""
+    card = card or customer["invoice_settings"]["default_payment_method"] or "pm_card_visa"
+    decline = DECLINES.get(state.card_token(card))
+    if decline is not None:
+        code, decline_code, message = decline
+        raise StripeApiError(
+            402, message, code=code, type="card_error", extra={"decline_code": decline_code}
+        )
 
 
 def _subscription(state: StripeState, call: Call) -> Obj:
@@ -279,8 +355,9 @@ def _list_subscriptions(state: StripeState, call: Call) -> Obj:
 
 def _update_subscription(state: StripeState, call: Call) -> Obj:
     p = call.params.only(
-        ("metadata", "description", "cancel_at_period_end", "items", "proration_behavior")
-    )
+        ("metadata", "description", "cancel_at_period_end", "items", "proration_behavior",
+         "default_payment_method")
+    )  # fmt: skip
     subscription = _subscription(state, call)
     if subscription["status"] == "canceled" and not set(p.data) <= {"metadata", "expand"}:
         raise StripeApiError(
@@ -293,6 +370,13 @@ def _update_subscription(state: StripeState, call: Call) -> Obj:
         if metadata != subscription["metadata"]:
             previous["metadata"] = subscription["metadata"]
             subscription["metadata"] = metadata
+    if p.has("default_payment_method"):
+        card = check_payment_method(
+            p.text("default_payment_method"), param="default_payment_method"
+        )
+        if card != subscription["default_payment_method"]:
+            previous["default_payment_method"] = subscription["default_payment_method"]
+            subscription["default_payment_method"] = card
     if p.has("description"):
         previous["description"] = subscription["description"]
         subscription["description"] = p.text("description", max_length=500)
@@ -446,9 +530,10 @@ def _list_invoices(state: StripeState, call: Call) -> Obj:
 
 
 def billing_routes(state: StripeState) -> list[Route]:
-    """Subscriptions (retrieve, list, update, cancel) and invoices (retrieve, list)."""
+    """Subscriptions (create, retrieve, list, update, cancel) and invoices (retrieve, list)."""
     sub = "/v1/subscriptions/{subscription}"
     return [
+        api_route(state, "POST", "/v1/subscriptions", "subscriptions.create", _create_subscription),
         api_route(state, "GET", "/v1/subscriptions", "subscriptions.list", _list_subscriptions),
         api_route(state, "GET", sub, "subscriptions.retrieve", _retrieve_subscription),
         api_route(state, "POST", sub, "subscriptions.update", _update_subscription),

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from fakes._common import FakeError, FakeNotFound, Route
 from fakes.stripe.api import Call, api_route
-from fakes.stripe.billing import emit_paid_invoice, make_paid_invoice, new_subscription_item
+from fakes.stripe.billing import make_subscription_invoice, new_subscription_item
 from fakes.stripe.catalog import create_price
+from fakes.stripe.collection import collect_invoice
 from fakes.stripe.customers import new_customer
 from fakes.stripe.errors import StripeApiError
 from fakes.stripe.forms import Params, merge_metadata
@@ -204,7 +205,7 @@ def complete_checkout_session(state: StripeState, session_id: str) -> Obj:
         "status": "active",
     }
     state.subscriptions[subscription_id] = subscription
-    invoice = make_paid_invoice(
+    invoice = make_subscription_invoice(
         state, subscription, billing_reason="subscription_create", period_start=now, period_end=now
     )
     session.update(
@@ -216,7 +217,7 @@ def complete_checkout_session(state: StripeState, session_id: str) -> Obj:
     )
     state.emit("checkout.session.completed", session)
     state.emit("customer.subscription.created", subscription)
-    emit_paid_invoice(state, invoice)
+    collect_invoice(state, invoice, subscription)
     return session
 
 

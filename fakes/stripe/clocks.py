@@ -1,10 +1,13 @@
 """Test clocks and billing portal sessions.
 
 A test clock (``POST /v1/test_helpers/test_clocks``) is a frozen time that customers created with
-``test_clock`` live on. Advancing it (``.../advance`` with a later ``frozen_time``) renews, period after
-period, every live subscription of those customers whose period ended by then: each renewal is the
-invoice and events :func:`~fakes.stripe.billing.renew_subscription` makes (``invoice.created`` ...
-``invoice.payment_succeeded``), then ``test_helpers.test_clock.ready``. The renewals happen at once (Stripe
+``test_clock`` live on (their subscriptions created directly start at the clock's ``frozen_time``).
+Advancing it (``.../advance`` with a later ``frozen_time``) walks, in time order, every renewal (a period of
+a live subscription of those customers ending by then) and every payment retry (an open invoice's
+``next_payment_attempt``): each renewal is the invoice and events
+:func:`~fakes.stripe.billing.renew_subscription` makes (``invoice.created`` ... ``invoice.paid``, or
+``invoice.payment_failed`` for a declining card, :mod:`fakes.stripe.collection`), then
+``test_helpers.test_clock.ready``. The renewals happen at once (Stripe
 takes a few seconds in ``advancing``); the objects' ``created`` stamps stay on the fake's own clock.
 
 A billing portal session (``POST /v1/billing_portal/sessions``) names a customer and a ``return_url`` and
@@ -15,7 +18,8 @@ from __future__ import annotations
 
 from fakes._common import Route
 from fakes.stripe.api import Call, api_route
-from fakes.stripe.billing import renew_subscription
+from fakes.stripe.billing import invoice_subscription, renew_subscription
+from fakes.stripe.collection import attempt_payment
 from fakes.stripe.errors import StripeApiError
 from fakes.stripe.state import Obj, StripeState
 
@@ -23,7 +27,8 @@ __all__ = ["clock_routes"]
 
 _LIFETIME_SECONDS = 30 * 86_400  # Stripe deletes a test clock 30 days after its creation
 _RENEWABLE = ("active", "past_due", "trialing")
-_MAX_RENEWALS = 120  # per subscription and advance: ten years of monthly periods
+# Renewals and retries per advance: ten years of monthly periods for ten subscriptions.
+_MAX_STEPS = 1_200
 
 
 def _clock(state: StripeState, call: Call) -> Obj:
@@ -65,16 +70,36 @@ def _advance(state: StripeState, call: Call) -> Obj:
     )
     clock["frozen_time"] = target
     customers = {cid for cid, c in state.customers.items() if c.get("test_clock") == clock["id"]}
-    for subscription in list(state.subscriptions.values()):
-        if subscription["customer"] not in customers:
-            continue
-        for _ in range(_MAX_RENEWALS):
-            ends = min(item["current_period_end"] for item in subscription["items"]["data"])
-            if subscription["status"] not in _RENEWABLE or ends > target:
-                break
-            renew_subscription(state, subscription["id"])
+    for _ in range(_MAX_STEPS):
+        step = _next_step(state, customers, target)
+        if step is None:
+            break
+        at, action, obj = step
+        if action == "renew":
+            renew_subscription(state, obj["id"], at=at)
+        else:
+            subscription = state.subscriptions.get(invoice_subscription(obj) or "")
+            attempt_payment(state, obj, subscription, at=at)
     state.emit("test_helpers.test_clock.ready", clock, request=request)
     return state.render(clock, p)
+
+
+def _next_step(state: StripeState, customers: set[str], target: int) -> tuple[int, str, Obj] | None:
+    """The earliest renewal (a period ending) or payment retry (``next_payment_attempt``) due by ``target``
+    for the clock's ``customers``: ``(when, "renew" | "retry", subscription | invoice)``."""
+    steps: list[tuple[int, str, Obj]] = []
+    for subscription in state.subscriptions.values():
+        if subscription["customer"] in customers and subscription["status"] in _RENEWABLE:
+            ends = min(item["current_period_end"] for item in subscription["items"]["data"])
+            if ends <= target:
+                steps.append((ends, "renew", subscription))
+    for invoice in state.invoices.values():
+        when = invoice["next_payment_attempt"]
+        mine = invoice["customer"] in customers and invoice["status"] == "open"
+        if mine and when is not None and when <= target:
+            steps.append((when, "retry", invoice))
+    # A retry due at the same moment as a renewal goes first, as the older invoice is collected first.
+    return min(steps, key=lambda step: (step[0], step[1] == "renew"), default=None)
 
 
 def _retrieve(state: StripeState, call: Call) -> Obj:

@@ -13,6 +13,7 @@ from fakes._common import Route
 from fakes.stripe.api import Call, api_route
 from fakes.stripe.errors import no_such
 from fakes.stripe.forms import Params, merge_metadata
+from fakes.stripe.payments import check_payment_method
 from fakes.stripe.state import Obj, StripeState
 
 __all__ = ["create_balance_transaction", "customer_routes", "new_customer"]
@@ -33,8 +34,11 @@ def new_customer(
             "invoice_settings",
             "address",
             "test_clock",
+            "payment_method",
         )
     )
+    # payment_method attaches a card; invoices charge invoice_settings.default_payment_method.
+    check_payment_method(p.text("payment_method"))
     clock = p.text("test_clock")
     if clock is not None:
         state.get(state.test_clocks, "test_clock", clock, param="test_clock")
@@ -57,7 +61,7 @@ def new_customer(
         )[:8].ljust(8, "X"),
         "invoice_settings": {
             "custom_fields": None,
-            "default_payment_method": None,
+            "default_payment_method": _default_payment_method(p),
             "footer": None,
             "rendering_options": None,
         },
@@ -76,6 +80,18 @@ def new_customer(
     return customer
 
 
+def _default_payment_method(p: Params, current: str | None = None) -> str | None:
+    """``invoice_settings[default_payment_method]`` if given (empty clears it), else ``current``."""
+    settings = p.nested("invoice_settings")
+    if settings is None or not settings.has("default_payment_method"):
+        return current
+    settings.only(("default_payment_method", "custom_fields", "footer", "rendering_options"))
+    return check_payment_method(
+        settings.text("default_payment_method"),
+        param="invoice_settings[default_payment_method]",
+    )
+
+
 def _create(state: StripeState, call: Call) -> Obj:
     return state.render(new_customer(state, call.params, request=call.event_request()), call.params)
 
@@ -90,8 +106,14 @@ def _retrieve(state: StripeState, call: Call) -> Obj:
 
 def _update(state: StripeState, call: Call) -> Obj:
     customer = state.customer(call.path["customer"])
-    p = call.params.only((*_CUSTOMER_FIELDS, "metadata", "preferred_locales"))
+    p = call.params.only((*_CUSTOMER_FIELDS, "metadata", "preferred_locales", "invoice_settings"))
     previous: Obj = {}
+    if p.has("invoice_settings"):
+        settings = customer["invoice_settings"]
+        default = _default_payment_method(p, settings["default_payment_method"])
+        if default != settings["default_payment_method"]:
+            previous["invoice_settings"] = dict(settings)
+            customer["invoice_settings"] = {**settings, "default_payment_method": default}
     for field in _CUSTOMER_FIELDS:
         if p.has(field):
             value = p.text(field)

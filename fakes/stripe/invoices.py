@@ -2,8 +2,10 @@
 
 ``POST /v1/invoices`` makes a ``draft`` (``invoice.created``); ``POST /v1/invoiceitems`` with ``invoice``
 adds a line to a draft; ``finalize`` makes it ``open`` with a number (``invoice.finalized``; a zero total is
-paid at once, as Stripe does); ``pay`` charges the customer's test card, or records an out-of-band payment
-(``invoice.paid``, ``invoice.payment_succeeded``); ``void`` (``invoice.voided``) and ``mark_uncollectible``
+paid at once, as Stripe does); ``pay`` charges ``payment_method`` or the customer's default test card
+(``invoice.paid``, ``invoice.payment_succeeded``; a declined card answers ``card_error`` and leaves the
+invoice open with ``invoice.payment_failed``, :mod:`fakes.stripe.collection`), or records an out-of-band
+payment; ``void`` (``invoice.voided``) and ``mark_uncollectible``
 (``invoice.marked_uncollectible``) close an open one; ``DELETE`` removes a draft.
 """
 
@@ -11,9 +13,11 @@ from __future__ import annotations
 
 from fakes._common import Route
 from fakes.stripe.api import Call, api_route
+from fakes.stripe.billing import invoice_subscription
+from fakes.stripe.collection import attempt_payment
 from fakes.stripe.errors import StripeApiError
 from fakes.stripe.forms import merge_metadata
-from fakes.stripe.payments import charge_card
+from fakes.stripe.payments import check_payment_method
 from fakes.stripe.shapes import invoice_defaults, line_item_defaults
 from fakes.stripe.state import Obj, StripeState
 
@@ -203,12 +207,19 @@ def _mark_paid(state: StripeState, invoice: Obj, request: dict[str, str | None])
 def _pay(state: StripeState, call: Call) -> Obj:
     p = call.params.only(("paid_out_of_band", "payment_method"))
     invoice = _invoice(state, call, "open", action="pay")
-    if not p.boolean("paid_out_of_band"):
-        charge_card(
-            state, invoice["customer"], invoice["amount_due"], invoice["currency"],
-            f"Invoice {invoice['number']}",
+    if p.boolean("paid_out_of_band"):
+        _mark_paid(state, invoice, call.event_request())
+        return state.render(invoice, p)
+    card = check_payment_method(p.text("payment_method"))
+    subscription = state.subscriptions.get(invoice_subscription(invoice) or "")
+    intent = attempt_payment(state, invoice, subscription, payment_method=card)
+    error = intent["last_payment_error"]
+    if intent["status"] != "succeeded" and error is not None:
+        # As on Stripe: the invoice stays open (invoice.payment_failed sent) and the request fails.
+        raise StripeApiError(
+            402, error["message"], code=error["code"], type="card_error",
+            extra={"decline_code": error["decline_code"], "charge": error["charge"]},
         )  # fmt: skip
-    _mark_paid(state, invoice, call.event_request())
     return state.render(invoice, p)
 
 

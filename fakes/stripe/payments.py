@@ -18,10 +18,18 @@ from fakes.stripe.errors import StripeApiError, no_such
 from fakes.stripe.forms import Params, merge_metadata
 from fakes.stripe.state import Obj, StripeState
 
-__all__ = ["charge_card", "create_charge_transaction", "payment_routes"]
+__all__ = [
+    "DECLINES",
+    "NEEDS_ACTION",
+    "brand_of",
+    "charge_card",
+    "check_payment_method",
+    "create_charge_transaction",
+    "payment_routes",
+]
 
 # token -> (code, decline_code, message); the tokens Stripe documents for declines.
-_DECLINES: dict[str, tuple[str, str, str]] = {
+DECLINES: dict[str, tuple[str, str, str]] = {
     "pm_card_chargeDeclined": ("card_declined", "generic_decline", "Your card was declined."),
     "pm_card_chargeDeclinedInsufficientFunds": (
         "card_declined",
@@ -31,8 +39,11 @@ _DECLINES: dict[str, tuple[str, str, str]] = {
     "pm_card_chargeDeclinedLostCard": ("card_declined", "lost_card", "Your card was declined."),
     "pm_card_chargeDeclinedStolenCard": ("card_declined", "stolen_card", "Your card was declined."),
     "pm_card_chargeDeclinedExpiredCard": ("expired_card", "expired_card", "Your card has expired."),
+    # 4000000000000341: attaching it to a customer succeeds, every charge of it fails (the card Stripe's
+    # docs give for testing a failed subscription renewal).
+    "pm_card_chargeCustomerFail": ("card_declined", "generic_decline", "Your card was declined."),
 }
-_NEEDS_ACTION = frozenset({"pm_card_authenticationRequired", "pm_card_threeDSecure2Required"})
+NEEDS_ACTION = frozenset({"pm_card_authenticationRequired", "pm_card_threeDSecure2Required"})
 _CANCELABLE = frozenset(
     {"requires_payment_method", "requires_confirmation", "requires_action", "requires_capture"}
 )
@@ -44,7 +55,7 @@ _CREATE_PARAMS = (
 )  # fmt: skip
 
 
-def _brand(token: str) -> str:
+def brand_of(token: str) -> str:
     tail = token.removeprefix("pm_card_").split("_")[0].lower()
     return (
         tail
@@ -53,11 +64,15 @@ def _brand(token: str) -> str:
     )
 
 
-def _payment_method(state: StripeState, p: Params, *, required: bool = False) -> str | None:
-    token = p.text("payment_method", required=required)
+def check_payment_method(token: str | None, *, param: str = "payment_method") -> str | None:
+    """``token`` if it names a payment method (the fake's are Stripe's ``pm_card_*`` test tokens)."""
     if token is not None and not token.startswith("pm_"):
-        raise no_such("PaymentMethod", token, param="payment_method")
+        raise no_such("PaymentMethod", token, param=param)
     return token
+
+
+def _payment_method(state: StripeState, p: Params, *, required: bool = False) -> str | None:
+    return check_payment_method(p.text("payment_method", required=required))
 
 
 def _intent_object(state: StripeState, p: Params) -> Obj:
@@ -164,26 +179,43 @@ def _confirm(state: StripeState, call: Call) -> Obj:
 
 
 def charge_card(
-    state: StripeState, customer: str, amount: int, currency: str, description: str
+    state: StripeState,
+    customer: str,
+    amount: int,
+    currency: str,
+    description: str,
+    *,
+    payment_method: str | None = None,
 ) -> Obj:
-    """A confirmed, captured PaymentIntent paying ``amount`` with the customer's test card (how an
-    invoice of a ``charge_automatically`` subscription is paid); emits its ``payment_intent.*`` and
-    ``charge.*`` events."""
+    """A PaymentIntent paying ``amount`` off session, as Stripe pays an invoice of a
+    ``charge_automatically`` subscription; emits its ``payment_intent.*`` and ``charge.*`` events.
+
+    The card is ``payment_method``, else the customer's ``invoice_settings.default_payment_method``, else
+    ``pm_card_visa`` (the fake's customers completed Checkout with a working card when they have none).
+    A declined card leaves the intent in ``requires_payment_method`` with ``last_payment_error``; the
+    caller reads ``status`` (nothing is raised: the invoice, not the request, records the failure).
+    """
+    default = state.customers[customer]["invoice_settings"]["default_payment_method"]
     params = Params(
         {"amount": str(amount), "currency": currency, "customer": customer,
-         "payment_method": "pm_card_visa", "description": description}
+         "payment_method": payment_method or default or "pm_card_visa", "description": description}
     )  # fmt: skip
     intent = _intent_object(state, params)
     intent["status"] = "requires_confirmation"
     state.payment_intents[intent["id"]] = intent
     state.emit("payment_intent.created", intent)
-    _confirm_intent(state, intent, None)
+    try:
+        _confirm_intent(state, intent, None)
+    except StripeApiError:
+        if intent["status"] != "requires_payment_method":
+            raise
     return intent
 
 
 def _confirm_intent(state: StripeState, intent: Obj, request: dict[str, str | None] | None) -> None:
-    token = str(intent["payment_method"])
-    if token in _NEEDS_ACTION and intent["status"] != "requires_action":
+    method = str(intent["payment_method"])
+    token = state.card_token(method)
+    if token in NEEDS_ACTION and intent["status"] != "requires_action":
         intent["status"] = "requires_action"
         intent["next_action"] = {
             "type": "use_stripe_sdk",
@@ -192,8 +224,8 @@ def _confirm_intent(state: StripeState, intent: Obj, request: dict[str, str | No
         state.emit("payment_intent.requires_action", intent, request=request)
         return
     intent["next_action"] = None
-    decline = _DECLINES.get(token)
-    charge = _new_charge(state, intent, token, decline)
+    decline = DECLINES.get(token)
+    charge = _new_charge(state, intent, method, token, decline)
     intent["latest_charge"] = charge["id"]
     if decline is not None:
         code, decline_code, message = decline
@@ -226,6 +258,11 @@ def _confirm_intent(state: StripeState, intent: Obj, request: dict[str, str | No
     _settle(state, intent, charge, intent["amount"])
     state.emit("charge.succeeded", charge, request=request)
     state.emit("payment_intent.succeeded", intent, request=request)
+    if token.startswith("pm_card_createDispute"):
+        # Imported here: disputes builds on this module's balance transactions.
+        from fakes.stripe.disputes import open_dispute
+
+        open_dispute(state, charge, token)
 
 
 def _settle(state: StripeState, intent: Obj, charge: Obj, amount: int) -> None:
@@ -272,7 +309,7 @@ def create_charge_transaction(state: StripeState, source: Obj, amount: int) -> O
 
 
 def _new_charge(
-    state: StripeState, intent: Obj, token: str, decline: tuple[str, str, str] | None
+    state: StripeState, intent: Obj, method: str, token: str, decline: tuple[str, str, str] | None
 ) -> Obj:
     charge_id = state.ids.new("ch_")
     failed = decline is not None
@@ -317,7 +354,7 @@ def _new_charge(
         "outcome": _outcome(decline),
         "paid": not failed,
         "payment_intent": intent["id"],
-        "payment_method": token,
+        "payment_method": method,
         "payment_method_details": {"type": "card", "card": _card(token)},
         "receipt_email": intent["receipt_email"],
         "receipt_url": None if failed else f"https://pay.stripe.com/receipts/payment/{charge_id}",
@@ -354,8 +391,8 @@ def _card(token: str) -> dict[str, Any]:
             ("amount_authorized", "authorization_code", "checks", "installments", "mandate",
              "network_transaction_id", "regulated_status", "three_d_secure", "wallet"),
         ),
-        "brand": _brand(token), "country": "US", "exp_month": 12, "exp_year": 2034,
-        "fingerprint": "payharnessfp0000", "funding": "credit", "last4": "4242", "network": _brand(token),
+        "brand": brand_of(token), "country": "US", "exp_month": 12, "exp_year": 2034,
+        "fingerprint": "payharnessfp0000", "funding": "credit", "last4": "4242", "network": brand_of(token),
     }  # fmt: skip
 
 

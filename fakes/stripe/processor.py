@@ -38,13 +38,17 @@ from fakes.stripe.catalog import catalog_routes
 from fakes.stripe.checkout import checkout_routes, complete_checkout_session
 from fakes.stripe.clocks import clock_routes
 from fakes.stripe.config import StripeConfig
+from fakes.stripe.coupons import coupon_routes
 from fakes.stripe.customers import customer_routes
+from fakes.stripe.disputes import dispute_routes
 from fakes.stripe.errors import StripeApiError, error_payload, error_type_for_status
 from fakes.stripe.events import event_routes
 from fakes.stripe.forms import Params, decode_form, parse_pairs
 from fakes.stripe.invoices import invoice_routes
+from fakes.stripe.payment_methods import payment_method_routes
 from fakes.stripe.payments import payment_routes
 from fakes.stripe.refunds import refund_routes
+from fakes.stripe.setup_intents import setup_intent_routes
 from fakes.stripe.state import Obj, StripeState
 
 __all__ = ["StripeProcessor"]
@@ -116,6 +120,10 @@ class StripeProcessor:
             *refund_routes(state),
             *invoice_routes(state),
             *clock_routes(state),
+            *payment_method_routes(state),
+            *setup_intent_routes(state),
+            *dispute_routes(state),
+            *coupon_routes(state),
         ]
 
     def control_routes(self) -> Sequence[Route]:

@@ -12,9 +12,10 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from fakes._common import WebhookDelivery
+from fakes._common import FakeError, WebhookDelivery
 from fakes.stripe.config import StripeConfig
 from fakes.stripe.errors import StripeApiError, no_such
+from fakes.stripe.event_types import EVENT_TYPES
 from fakes.stripe.forms import Params
 from fakes.stripe.ids import IdFactory
 
@@ -34,6 +35,10 @@ _PREFIX_KIND = (
     ("ch_", "charge"),
     ("re_", "refund"),
     ("txn_", "balance_transaction"),
+    ("seti_", "setup_intent"),
+    ("pm_", "payment_method"),
+    ("du_", "dispute"),
+    ("promo_", "promotion_code"),
 )
 
 
@@ -74,6 +79,13 @@ class StripeState:
             # The account's balance transactions (charges in, refunds out): GET /v1/balance sums them.
             self.account_transactions: dict[str, Obj] = {}
             self.test_clocks: dict[str, Obj] = {}
+            self.payment_methods: dict[str, Obj] = {}
+            # payment method id -> the test token whose behaviour it has (pm_card_chargeCustomerFail...)
+            self.card_tokens: dict[str, str] = {}
+            self.setup_intents: dict[str, Obj] = {}
+            self.disputes: dict[str, Obj] = {}
+            self.coupons: dict[str, Obj] = {}
+            self.promotion_codes: dict[str, Obj] = {}
 
     def now(self) -> int:
         """Unix seconds on the injected clock, as Stripe's ``created`` fields are."""
@@ -87,6 +99,10 @@ class StripeState:
         if customer is None or customer_id in self.deleted_customers:
             raise no_such("customer", customer_id, param=param)
         return customer
+
+    def card_token(self, payment_method: str) -> str:
+        """The test token whose behaviour ``payment_method`` has (itself for a ``pm_card_*`` token)."""
+        return self.card_tokens.get(payment_method, payment_method)
 
     def get(
         self, store: Mapping[str, Obj], kind: str, object_id: str, *, param: str | None = None
@@ -112,6 +128,10 @@ class StripeState:
                     "charge": self.charges,
                     "refund": self.refunds,
                     "balance_transaction": self.account_transactions,
+                    "setup_intent": self.setup_intents,
+                    "payment_method": self.payment_methods,
+                    "dispute": self.disputes,
+                    "promotion_code": self.promotion_codes,
                 }[kind]
                 return store.get(object_id)
         return None
@@ -201,6 +221,12 @@ class StripeState:
         previous_attributes: Mapping[str, Any] | None = None,
     ) -> Obj:
         """Record an event with a snapshot of ``obj`` and hand it to the outbox (signed at send time)."""
+        if event_type not in EVENT_TYPES:
+            # A new event type goes in the catalog, with a trigger recipe (fakes/trigger/stripe.py).
+            raise FakeError(
+                f"{event_type!r} is not in fakes.stripe.event_types.EVENT_TYPES",
+                code="undeclared_event_type",
+            )
         data: Obj = {"object": obj}
         if previous_attributes:
             data["previous_attributes"] = dict(previous_attributes)

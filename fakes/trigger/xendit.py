@@ -12,6 +12,7 @@
 | ``payment.succeeded`` / ``payment.failed`` / ``payment.awaiting_capture`` | a VA payment request, paid (simulate) / declined / paid with manual capture |
 | ``payment_method.activated`` / ``.expired`` | a QR code method, then expired |
 | ``refund.succeeded`` | a paid request, refunded |
+| ``refund.failed`` | a paid request whose funds were paid out, then refunded (the balance cannot cover it) |
 | ``payout.succeeded`` / ``payout.failed`` | the account funded by a payment, a payout, completed either way |
 """
 
@@ -162,9 +163,26 @@ async def refund_succeeded(ctx: TriggerContext) -> None:
     await _post(ctx, "/refunds", {"payment_request_id": request["id"], "amount": 10_000})
 
 
+async def refund_failed(ctx: TriggerContext) -> None:
+    request = await _paid_request(ctx)
+    balance = await call(ctx.api, "GET", "/balance?currency=IDR", headers=_auth(ctx))
+    await _create_payout(ctx, int(balance["balance"]))  # nothing left to refund from
+    await _post(ctx, "/refunds", {"payment_request_id": request["id"], "amount": 100_000})
+
+
 async def _payout(ctx: TriggerContext, status: str) -> None:
     await _paid_request(ctx)  # funds the IDR balance the payout draws on
-    payout = await call(
+    payout = await _create_payout(ctx, 50_000)
+    await _post(ctx, f"/_fake/payouts/{payout['id']}/complete", {"status": status})
+
+
+def _auth(ctx: TriggerContext) -> dict[str, str]:
+    token = base64.b64encode(f"{ctx.config['secret_key']}:".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+async def _create_payout(ctx: TriggerContext, amount: int) -> dict[str, Any]:
+    payout: dict[str, Any] = await call(
         ctx.api,
         "POST",
         "/v2/payouts",
@@ -175,16 +193,12 @@ async def _payout(ctx: TriggerContext, status: str) -> None:
                 "account_number": "0000000000",
                 "account_holder_name": "Trigger",
             },
-            "amount": 50_000,
+            "amount": amount,
             "currency": "IDR",
         },
-        headers={
-            "Authorization": "Basic "
-            + base64.b64encode(f"{ctx.config['secret_key']}:".encode()).decode(),
-            "idempotency-key": f"trigger-payout-{uuid.uuid4().hex}",
-        },
+        headers={**_auth(ctx), "idempotency-key": f"trigger-payout-{uuid.uuid4().hex}"},
     )
-    await _post(ctx, f"/_fake/payouts/{payout['id']}/complete", {"status": status})
+    return payout
 
 
 async def payout_succeeded(ctx: TriggerContext) -> None:
@@ -210,6 +224,7 @@ RECIPES: dict[str, Recipe] = {
     "payment_method.activated": method_activated,
     "payment_method.expired": method_expired,
     "refund.succeeded": refund_succeeded,
+    "refund.failed": refund_failed,
     "payout.succeeded": payout_succeeded,
     "payout.failed": payout_failed,
 }

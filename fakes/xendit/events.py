@@ -16,7 +16,31 @@ from typing import Any
 from fakes.xendit.config import XenditConfig
 from fakes.xendit.ids import IdFactory, isoformat
 
-__all__ = ["Callback", "envelope"]
+__all__ = ["EVENT_TYPES", "Callback", "envelope"]
+
+#: Every callback event the Xendit fake sends (the envelope ones and the flat ``invoice.paid``): the
+#: catalog ``payharness trigger xendit`` must cover. :func:`envelope` refuses any other.
+EVENT_TYPES: frozenset[str] = frozenset(
+    {
+        "invoice.paid",
+        "payment.awaiting_capture",
+        "payment.failed",
+        "payment.succeeded",
+        "payment_method.activated",
+        "payment_method.expired",
+        "payout.failed",
+        "payout.succeeded",
+        "recurring.cycle.created",
+        "recurring.cycle.failed",
+        "recurring.cycle.force_attempt_failed",
+        "recurring.cycle.retrying",
+        "recurring.cycle.succeeded",
+        "recurring.plan.activated",
+        "recurring.plan.inactivated",
+        "refund.failed",
+        "refund.succeeded",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -42,6 +66,9 @@ def envelope(
     payment methods and refunds (``PaymentCallback``, ``PaymentMethodCallback``, ``RefundCallback``)
     have only ``event``, ``business_id``, ``created`` and ``data``.
     """
+    if event not in EVENT_TYPES:
+        # A new event goes in EVENT_TYPES, with a trigger recipe (fakes/trigger/xendit.py).
+        raise ValueError(f"{event!r} is not in fakes.xendit.events.EVENT_TYPES")
     body: dict[str, Any] = {
         "event": event,
         "business_id": config.business_id,

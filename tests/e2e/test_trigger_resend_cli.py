@@ -14,11 +14,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import stripe
 from hook0 import signature as hook0_signature  # type: ignore[import-untyped]
 
 from fakes._common import LoopbackServer
+from fakes.trigger import recipes
+from harness.fakes_cli import RAIL_URL_VARIABLES
 
 
 class Receiver:
@@ -151,15 +154,56 @@ def test_trigger_xendit_recurring_cycle_failed_sends_the_callback_with_the_token
     assert xendit_paths == {"/acme/hooks/xendit"}
 
 
+@pytest.mark.parametrize(
+    "event_type",
+    ["invoice.payment_failed", "charge.refunded", "payment_intent.payment_failed",
+     "test_helpers.test_clock.ready"],
+)  # fmt: skip
+def test_trigger_stripe_builds_what_each_event_needs_and_stripe_python_accepts_the_deliveries(
+    running: tuple[dict[str, str], Receiver], event_type: str
+) -> None:
+    env, receiver = running
+    before = len(receiver.of("stripe"))
+    events = emitted(payharness(env, "trigger", "stripe", event_type))
+    assert event_type in [kind for _, kind in events]
+    deliveries = receiver.wait_for("stripe", before + len(events))[before:]
+    secret = env["STRIPE_WEBHOOK_SECRET"]
+    verified = [
+        stripe.Webhook.construct_event(body.decode(), headers["stripe-signature"], secret)
+        for headers, body in deliveries
+    ]
+    assert [(e.id, e.type) for e in verified] == events
+
+
+@pytest.mark.parametrize("rail", ["stripe", "xendit", "cdp"])
+def test_every_event_type_each_running_fake_lists_can_be_triggered(
+    running: tuple[dict[str, str], Receiver], rail: str
+) -> None:
+    """Every trigger the running fake offers, through its control API (the one the CLI calls)."""
+    env, receiver = running
+    base = env[RAIL_URL_VARIABLES[rail]].rstrip("/")
+    offered = httpx.get(f"{base}/_fake/triggers", timeout=10).json()["events"]
+    assert set(offered) == set(recipes(rail))
+    before, sent = len(receiver.of(rail)), 0
+    for event_type in offered:
+        answer = httpx.post(f"{base}/_fake/trigger", json={"event": event_type}, timeout=30)
+        assert answer.status_code == 200, (event_type, answer.text)
+        assert event_type in [e["type"] for e in answer.json()["events"]]
+        sent += len(answer.json()["events"])
+    # every event reached the service (and none is still in flight for the tests after this one)
+    assert len(receiver.wait_for(rail, before + sent)) == before + sent
+
+
 def test_trigger_cdp_settlement_is_verified_by_hook0_client_and_resend_resigns(
     running: tuple[dict[str, str], Receiver],
 ) -> None:
     env, receiver = running
+    before = len(receiver.of("cdp"))
     [(event_id, kind)] = emitted(payharness(env, "trigger", "cdp", "x402.settlement.completed"))
     assert kind == "x402.settlement.completed"
     resent = payharness(env, "resend", event_id, "--rail", "cdp")
     assert resent.returncode == 0, resent.stderr
-    deliveries = receiver.wait_for("cdp", 2)
+    deliveries = receiver.wait_for("cdp", before + 2)[before:]
     for headers, body in deliveries:
         assert hook0_signature.verify_webhook_signature_with_current_time(
             headers["x-hook0-signature"],
@@ -176,7 +220,7 @@ def test_unknown_events_and_ids_are_one_line_errors_with_exit_2(
     running: tuple[dict[str, str], Receiver],
 ) -> None:
     env, _ = running
-    unknown = payharness(env, "trigger", "stripe", "invoice.payment_failed")
+    unknown = payharness(env, "trigger", "stripe", "invoice.teleported")
     assert unknown.returncode == 2
     assert "unknown_trigger" in unknown.stderr and "Traceback" not in unknown.stderr
     missing = payharness(env, "resend", "evt_does_not_exist")

@@ -18,6 +18,8 @@ import stripe
 from contracts.processors.stripe_validate import Violation, violations
 from fakes._common import LoopbackServer
 from fakes.stripe import StripeConfig, StripeFakeApp, create_app
+from fakes.stripe.event_types import EVENT_TYPES
+from fakes.trigger import recipes
 
 pytestmark = pytest.mark.integration
 
@@ -25,8 +27,13 @@ KEY = "sk_test_payharness"
 
 # The one place the published schema is narrower than the API it describes: funding instructions are
 # requested for five bank-transfer types (the create parameters' enum), but the object's
-# ``bank_transfer.type`` enum lists only eu_bank_transfer and jp_bank_transfer. The fake answers with the
-# requested type (not verified against live Stripe); the gap is listed here, not hidden.
+# ``bank_transfer.type`` enum lists only eu_bank_transfer and jp_bank_transfer. At the same API version the
+# schema's other bank-transfer types (a PaymentIntent's ``display_bank_transfer_instructions.type``, a cash
+# balance transaction's ``funded.bank_transfer.type``) list all five, and stripe-node since 21 declares
+# the enum open (``| OtherString``). The fake answers with the requested type, as those suggest Stripe
+# does (not verified against live Stripe): relabelling a US (ABA) address ``eu_bank_transfer`` to satisfy
+# the enum would make the object wrong, and refusing the three types would break the reference service
+# and the example app, which ask for ``us_bank_transfer``. The gap is listed here, not hidden.
 KNOWN_SPEC_GAPS = {
     ("funding_instructions", "$['bank_transfer']['type']", f"'{kind}' is not one of")
     for kind in ("us_bank_transfer", "gb_bank_transfer", "mx_bank_transfer")
@@ -131,10 +138,52 @@ def tour(client: stripe.StripeClient, control: str) -> list[dict[str, Any]]:
         clock,
         v1.test_helpers.test_clocks.advance(clock.id, params={"frozen_time": 1_800_000_000}),
     ]
-    served += [v1.test_helpers.test_clocks.list()]
+    served += [v1.test_helpers.test_clocks.list(), v1.test_helpers.test_clocks.retrieve(clock.id)]
+    served += failing_renewal_tour(client)
+    served.append(v1.test_helpers.test_clocks.delete(clock.id))
+    expiring = v1.checkout.sessions.create(
+        params={"mode": "subscription", "success_url": "https://example.com/ok",
+                "line_items": [{"price": price.id, "quantity": 1}]}
+    )  # fmt: skip
+    served.append(v1.checkout.sessions.expire(expiring.id))
     served.append(v1.billing_portal.sessions.create(params={"customer": customer.id}))
     served.append(v1.customers.delete(customer.id))
     return [_body(result) for result in served]
+
+
+def failing_renewal_tour(client: stripe.StripeClient) -> list[Any]:
+    """A direct subscription on a test clock whose card starts failing: renewal, retries, cancellation."""
+    v1, served = client.v1, list[Any]()
+    clock = v1.test_helpers.test_clocks.create(params={"frozen_time": 1_700_000_000})
+    customer = v1.customers.create(
+        params={"test_clock": clock.id, "payment_method": "pm_card_visa",
+                "invoice_settings": {"default_payment_method": "pm_card_visa"}}
+    )  # fmt: skip
+    product = v1.products.create(params={"name": "Renewing"})
+    price = v1.prices.create(
+        params={"product": product.id, "currency": "usd", "unit_amount": 700,
+                "recurring": {"interval": "month"}}
+    )  # fmt: skip
+    subscription = v1.subscriptions.create(
+        params={"customer": customer.id, "items": [{"price": price.id, "quantity": 2}]}
+    )
+    served += [customer, subscription]
+    served.append(
+        v1.customers.update(
+            customer.id,
+            params={"invoice_settings": {"default_payment_method": "pm_card_chargeCustomerFail"}},
+        )
+    )
+    served.append(
+        v1.test_helpers.test_clocks.advance(clock.id, params={"frozen_time": 1_703_000_000})
+    )
+    served += [v1.subscriptions.retrieve(subscription.id)]
+    served.append(v1.invoices.list(params={"subscription": subscription.id}))
+    served.append(
+        v1.test_helpers.test_clocks.advance(clock.id, params={"frozen_time": 1_705_000_000})
+    )
+    served.append(v1.subscriptions.retrieve(subscription.id))
+    return served
 
 
 def invoices_tour(client: stripe.StripeClient, customer: str) -> list[Any]:
@@ -234,4 +283,22 @@ def test_every_object_and_event_the_fake_serves_matches_stripes_published_schema
         "checkout.session",
         "event",
         "funding_instructions",
+        "deleted_test_helpers.test_clock",
     } <= names
+
+
+def test_every_event_type_the_fake_can_emit_matches_stripes_published_schema(
+    fake_server: tuple[StripeFakeApp, LoopbackServer],
+) -> None:
+    """Every trigger recipe run (one per emittable event type), every event and object checked."""
+    app, server = fake_server
+    app.reset()
+    for event_type in sorted(recipes("stripe")):
+        answer = httpx.post(
+            f"{server.base_url}/_fake/trigger", json={"event": event_type}, timeout=30
+        )
+        assert answer.status_code == 200, answer.text
+    events = app.events()
+    assert {event["type"] for event in events} == EVENT_TYPES
+    found = [(name, v) for name, v in all_violations(events) if not _known_gap(name, v)]
+    assert found == []
