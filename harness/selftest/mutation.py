@@ -13,7 +13,8 @@ the gate's suites in-process against the mutated reference (``pytest --pyargs`` 
 stopping at the first failure). A mutant the suites fail on is killed; one they pass is a survivor: a
 change to money code no suite notices. The run happens in a copy of the project in a temporary folder, so
 the working tree is never mutated, and prints per module and in total the kill rate and every survivor
-(file, line, operator and diff). ``--max-mutants`` samples each module's mutants (seeded) for a quicker
+(file, line, operator and diff). Mutants of type annotations and of the ``*``/``/`` parameter markers
+are not run (counted and said): they change no money path. ``--max-mutants`` samples each module's mutants (seeded) for a quicker
 estimate. Exit codes: 0 the run completed, 2 it could not run (cosmic-ray missing, the suites fail on
 the unmutated reference: a baseline that fails would count every mutant as killed).
 """
@@ -62,6 +63,8 @@ class ModuleResult:
     total: int = 0
     killed: int = 0
     incompetent: int = 0
+    #: mutants of annotations and parameter markers, not run (see `_exclude_signatures`)
+    signature_only: int = 0
     survivors: list[str] = field(default_factory=list)
 
     @property
@@ -108,6 +111,61 @@ def _config(module: str, command: str, timeout: float) -> str:
 def _toml_string(text: str) -> str:
     """A TOML basic string (JSON's escapes are TOML's)."""
     return json.dumps(text)
+
+
+def _signature_spans(
+    source: str,
+) -> tuple[list[tuple[int, int, int, int]], list[tuple[int, int, int, int]]]:
+    """Where in `source` a mutant cannot be money logic: the signatures of functions (annotations, the
+    `*` and `/` markers) and annotated assignments' annotations; and, inside signatures, the default
+    values, which are behaviour and stay. Spans are (row, col, end row, end col), rows from 1."""
+    import ast
+
+    def span(node: ast.expr) -> tuple[int, int, int, int]:
+        return (
+            node.lineno,
+            node.col_offset,
+            node.end_lineno or node.lineno,
+            node.end_col_offset or 0,
+        )
+
+    excluded: list[tuple[int, int, int, int]] = []
+    kept: list[tuple[int, int, int, int]] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            first = node.body[0]
+            excluded.append((node.lineno, node.col_offset, first.lineno, first.col_offset))
+            kept += [
+                span(d) for d in [*node.args.defaults, *node.args.kw_defaults] if d is not None
+            ]
+        elif isinstance(node, ast.AnnAssign):
+            excluded.append(span(node.annotation))
+    return excluded, kept
+
+
+def _exclude_signatures(session: Path, source: str) -> int:
+    """Drop the mutants of type annotations and parameter markers (`*` made `/`, `int | None` made
+    `int - None`): they change no money path, and sampling them would waste the sample. Returns how
+    many were dropped; the report says so."""
+    import sqlite3
+
+    excluded, kept = _signature_spans(source)
+
+    def inside(pos: tuple[int, int], spans: list[tuple[int, int, int, int]]) -> bool:
+        return any((r0, c0) <= pos < (r1, c1) for r0, c0, r1, c1 in spans)
+
+    with sqlite3.connect(session) as db:
+        rows = db.execute(
+            "SELECT job_id, start_pos_row, start_pos_col FROM mutation_specs"
+        ).fetchall()
+        dropped = [
+            (job,)
+            for job, row, col in rows
+            if inside((row, col), excluded) and not inside((row, col), kept)
+        ]
+        for table in ("mutation_specs", "work_items"):
+            db.executemany(f"DELETE FROM {table} WHERE job_id = ?", dropped)
+    return len(dropped)
 
 
 def _sample(session: Path, max_mutants: int, seed: int) -> None:
@@ -178,6 +236,7 @@ def mutate_module(
     subprocess.run(
         ["cosmic-ray", "init", str(config), str(session)], cwd=project, env=env, check=True
     )
+    signature_only = _exclude_signatures(session, (project / module).read_text("utf-8"))
     if max_mutants is not None:
         _sample(session, max_mutants, seed)
     subprocess.run(
@@ -188,7 +247,9 @@ def mutate_module(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    return _read(session, module)
+    result = _read(session, module)
+    result.signature_only = signature_only
+    return result
 
 
 def _copy_project(source: Path, scratch: Path) -> Path:
@@ -256,7 +317,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             results.append(result)
             print(
                 f"{module}: {result.killed}/{result.tested} killed ({result.kill_rate:.0%}), "
-                f"{result.incompetent} incompetent, {time.monotonic() - started:.0f} s "
+                f"{result.incompetent} incompetent, {result.signature_only} in annotations or "
+                f"parameter markers not run, {time.monotonic() - started:.0f} s "
                 f"[suites: {', '.join(suites)}]"
             )
             for survivor in result.survivors:

@@ -36,3 +36,55 @@ def test_the_kill_rate_counts_only_mutants_that_ran_to_a_verdict() -> None:
     result = ModuleResult(module="m", total=10, killed=6, incompetent=2, survivors=["a", "b"])
     assert result.tested == 8 and result.kill_rate == 0.75
     assert ModuleResult(module="empty").kill_rate == 1.0
+
+
+SOURCE = '''\
+from __future__ import annotations
+
+LIMIT: int | None = 3 * 4
+
+
+def charge(cost: int, margin: int, *, floor: int = 2 * 5) -> int | None:
+    """Docstring."""
+    return cost + cost * margin // 10_000 - floor
+'''
+
+
+def _mutants_at(source: str) -> list[tuple[int, int]]:
+    """Every (row, col) of a binary operator in `source`, as cosmic-ray numbers them (rows from 1)."""
+    operators = ("|", "*", "+", "//", "-")
+    found = []
+    for row, line in enumerate(source.splitlines(), start=1):
+        for col, _ in enumerate(line):
+            arrow = line.startswith("->", col)
+            if any(line.startswith(op, col) for op in operators) and not arrow:
+                found.append((row, col))
+    return found
+
+
+def test_only_annotation_and_parameter_marker_mutants_are_excluded(tmp_path: Path) -> None:
+    import sqlite3
+
+    from harness.selftest.mutation import _exclude_signatures
+
+    session = tmp_path / "session.sqlite"
+    positions = _mutants_at(SOURCE)
+    with sqlite3.connect(session) as db:
+        db.execute(
+            "CREATE TABLE mutation_specs (job_id TEXT, start_pos_row INT, start_pos_col INT)"
+        )
+        db.execute("CREATE TABLE work_items (job_id TEXT)")
+        for i, (row, col) in enumerate(positions):
+            db.execute("INSERT INTO mutation_specs VALUES (?, ?, ?)", (str(i), row, col))
+            db.execute("INSERT INTO work_items VALUES (?)", (str(i),))
+    dropped = _exclude_signatures(session, SOURCE)
+    with sqlite3.connect(session) as db:
+        left = {
+            (r, c) for r, c in db.execute("SELECT start_pos_row, start_pos_col FROM mutation_specs")
+        }
+    lines = SOURCE.splitlines()
+    kept_text = sorted(lines[r - 1][c : c + 2].strip() + f"@{r}" for r, c in left)
+    # kept: the constant's `*`, the default's `*`, and every operator of the body
+    assert kept_text == sorted(["*@3", "*@6", "+@8", "*@8", "//@8", "-@8"]), kept_text
+    # dropped: the `|` of two annotations and the bare `*` marker
+    assert dropped == 3
