@@ -14,7 +14,8 @@ stopping at the first failure). A mutant the suites fail on is killed; one they 
 change to money code no suite notices. The run happens in a copy of the project in a temporary folder, so
 the working tree is never mutated, and prints per module and in total the kill rate and every survivor
 (file, line, operator and diff). Mutants of type annotations and of the ``*``/``/`` parameter markers
-are not run (counted and said): they change no money path. ``--max-mutants`` samples each module's mutants (seeded) for a quicker
+are not run (counted and said): they change no money path. A survivor of its module's suites is then run
+against every suite of the gate (``--own-suites-only`` skips this): the kill rate is the gate's. ``--max-mutants`` samples each module's mutants (seeded) for a quicker
 estimate. Exit codes: 0 the run completed, 2 it could not run (cosmic-ray missing, the suites fail on
 the unmutated reference: a baseline that fails would count every mutant as killed).
 """
@@ -66,6 +67,10 @@ class ModuleResult:
     #: mutants of annotations and parameter markers, not run (see `_exclude_signatures`)
     signature_only: int = 0
     survivors: list[str] = field(default_factory=list)
+    #: (operator, occurrence) of each survivor, in the order of `survivors`
+    survivor_specs: list[tuple[str, int]] = field(default_factory=list)
+    #: survivors of the module's own suites that the whole gate then killed
+    killed_by_gate: list[str] = field(default_factory=list)
 
     @property
     def tested(self) -> int:
@@ -204,6 +209,7 @@ def _read(session: Path, module: str) -> ModuleResult:
                 result.survivors.append(
                     f"{module}:{spec.start_pos[0]} {spec.operator_name} #{spec.occurrence}: {changed}"
                 )
+                result.survivor_specs.append((spec.operator_name, spec.occurrence))
     return result
 
 
@@ -215,6 +221,7 @@ def mutate_module(
     seed: int,
     max_mutants: int | None,
     pytest_args: str,
+    whole_gate: bool = True,
 ) -> ModuleResult:
     """Run cosmic-ray on one module of the scratch `project`; its result."""
     command = _test_command(suites, seed, pytest_args)
@@ -249,7 +256,35 @@ def mutate_module(
     )
     result = _read(session, module)
     result.signature_only = signature_only
+    if whole_gate:
+        from harness.suites import SUITES
+
+        _second_pass(project, env, result, _test_command(tuple(SUITES), seed, pytest_args))
     return result
+
+
+def _second_pass(project: Path, env: dict[str, str], result: ModuleResult, command: str) -> None:
+    """Run each survivor of the module's own suites against every suite of the gate: a mutant the gate
+    kills elsewhere is killed (and listed as such); only what the whole gate misses survives."""
+    survivors, specs = result.survivors, result.survivor_specs
+    result.survivors, result.survivor_specs = [], []
+    for text, (operator, occurrence) in zip(survivors, specs, strict=True):
+        run = subprocess.run(
+            ["cosmic-ray", "mutate-and-test", result.module, operator, str(occurrence), command],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        outcome = (
+            json.loads(run.stdout or "{}").get("test_outcome") if run.returncode == 0 else None
+        )
+        if outcome == "killed":
+            result.killed += 1
+            result.killed_by_gate.append(text)
+        else:
+            result.survivors.append(text)
+            result.survivor_specs.append((operator, occurrence))
 
 
 def _copy_project(source: Path, scratch: Path) -> Path:
@@ -274,6 +309,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--max-mutants", type=int, default=None, help="sample this many per module")
     parser.add_argument("--seed", type=int, default=20261201, help="suite and sampling seed")
     parser.add_argument("--pytest-args", default="", help="extra pytest arguments (e.g. -k ...)")
+    parser.add_argument(
+        "--own-suites-only",
+        action="store_true",
+        help="do not run the survivors of a module's suites against the whole gate",
+    )
     args = parser.parse_args(argv)
     if shutil.which("cosmic-ray") is None:
         print(
@@ -304,6 +344,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     seed=args.seed,
                     max_mutants=args.max_mutants,
                     pytest_args=args.pytest_args,
+                    whole_gate=not args.own_suites_only,
                 )
             except SystemExit as exc:
                 print(exc, file=sys.stderr)
@@ -321,6 +362,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"parameter markers not run, {time.monotonic() - started:.0f} s "
                 f"[suites: {', '.join(suites)}]"
             )
+            for survivor in result.killed_by_gate:
+                print(f"  killed by another suite of the gate: {survivor}")
             for survivor in result.survivors:
                 print(f"  survived: {survivor}")
     killed = sum(r.killed for r in results)

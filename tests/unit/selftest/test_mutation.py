@@ -5,6 +5,8 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from harness.selftest.mutation import MODULE_SUITES, ModuleResult, _config, _test_command
 from harness.suites import SUITES
 
@@ -88,3 +90,35 @@ def test_only_annotation_and_parameter_marker_mutants_are_excluded(tmp_path: Pat
     assert kept_text == sorted(["*@3", "*@6", "+@8", "*@8", "//@8", "-@8"]), kept_text
     # dropped: the `|` of two annotations and the bare `*` marker
     assert dropped == 3
+
+
+def test_a_survivor_of_its_modules_suites_is_run_against_the_whole_gate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+    import subprocess
+
+    from harness.selftest import mutation
+
+    calls: list[list[str]] = []
+
+    def run(argv: list[str], **_: object) -> subprocess.CompletedProcess[str]:
+        calls.append(argv)
+        outcome = "killed" if argv[3] == "core/Killed" else "survived"
+        return subprocess.CompletedProcess(argv, 0, json.dumps({"test_outcome": outcome}), "")
+
+    monkeypatch.setattr(subprocess, "run", run)
+    result = ModuleResult(
+        module="m.py",
+        killed=3,
+        survivors=["m.py:1 core/Killed #0: a", "m.py:2 core/Missed #1: b"],
+        survivor_specs=[("core/Killed", 0), ("core/Missed", 1)],
+    )
+    mutation._second_pass(tmp_path, {}, result, "pytest all-suites")
+    assert [c[:5] for c in calls] == [
+        ["cosmic-ray", "mutate-and-test", "m.py", "core/Killed", "0"],
+        ["cosmic-ray", "mutate-and-test", "m.py", "core/Missed", "1"],
+    ]
+    assert all(c[5] == "pytest all-suites" for c in calls)
+    assert result.killed == 4 and result.killed_by_gate == ["m.py:1 core/Killed #0: a"]
+    assert result.survivors == ["m.py:2 core/Missed #1: b"] and result.tested == 5
