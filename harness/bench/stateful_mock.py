@@ -72,13 +72,28 @@ def install(cache: Path, *, which: Which = shutil.which, run: Run = subprocess.r
         raise Unavailable(f"npm install {NAME}@{VERSION} did not run: {exc}") from exc
     package = cache / "node_modules" / NAME
     if done.returncode != 0 or not (package / "package.json").is_file():
-        lines = [line for line in (done.stderr or "").splitlines() if line.strip()]
-        why = lines[-1].strip() if lines else f"exit {done.returncode}"
+        why = _npm_error(done.stderr or "") or f"exit {done.returncode}"
         raise Unavailable(
             f"npm install {NAME}@{VERSION} into {cache} failed (offline, or the npm registry "
             f"unreachable?): {why}"
         )
     return package
+
+
+_NPM_NOISE = ("syscall ", "errno ", "at ", "A complete log", "{", "}", "Log files were not written")
+
+
+def _npm_error(stderr: str) -> str:
+    """npm's error code and first message line (``ECONNREFUSED: FetchError: request to ... failed``),
+    without its stack trace and log-file pointer."""
+    code, message = "", ""
+    for raw in stderr.splitlines():
+        line = raw.strip().removeprefix("npm error").removeprefix("npm ERR!").strip()
+        if line.startswith("code ") and not code:
+            code = line.removeprefix("code ").strip()
+        elif line and not line.startswith(_NPM_NOISE) and not message:
+            message = line
+    return ": ".join(part for part in (code, message) if part)
 
 
 def stripe_stateful_mock_launch(

@@ -102,14 +102,21 @@ def test_an_unreachable_registry_makes_the_peer_unavailable_with_npms_last_word(
 ) -> None:
     def offline(argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
         stderr = (
-            "npm error code EAI_AGAIN\nnpm error request to https://registry.npmjs.org failed\n"
+            "npm error code ECONNREFUSED\nnpm error syscall connect\nnpm error errno ECONNREFUSED\n"
+            "npm error FetchError: request to http://127.0.0.1:9/stripe-stateful-mock failed, reason: "
+            "connect ECONNREFUSED 127.0.0.1:9\n"
+            "npm error     at ClientRequest.<anonymous> (/usr/lib/node_modules/npm/index.js:130:14)\n"
+            "npm error A complete log of this run can be found in: /root/.npm/_logs/debug-0.log\n"
         )
         return subprocess.CompletedProcess(argv, 1, "", stderr)
 
     with pytest.raises(Unavailable) as caught:
         install(tmp_path, which=TOOLS.get, run=offline)
     assert "offline, or the npm registry unreachable?" in str(caught.value)
-    assert str(caught.value).endswith("request to https://registry.npmjs.org failed")
+    assert str(caught.value).endswith(
+        ": ECONNREFUSED: FetchError: request to http://127.0.0.1:9/stripe-stateful-mock failed, "
+        "reason: connect ECONNREFUSED 127.0.0.1:9"
+    )
 
 
 def test_npm_that_cannot_run_makes_the_peer_unavailable(tmp_path: Path) -> None:
