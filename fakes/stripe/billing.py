@@ -428,7 +428,9 @@ def _update_subscription(state: StripeState, call: Call) -> Obj:
             previous_attributes=previous,
         )
     if changes and behavior != "none":
-        created = proration_items(state, subscription, changes, at=at, period=period)
+        created = proration_items(
+            state, subscription, changes, at=at, period=period, request=call.event_request()
+        )
         if created and behavior == "always_invoice":
             invoice = make_subscription_invoice(
                 state, subscription, billing_reason="subscription_update", period_start=at,

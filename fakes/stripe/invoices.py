@@ -124,6 +124,7 @@ def _create_item(state: StripeState, call: Call) -> Obj:
     state.invoice_items[item["id"]] = item
     if invoice is not None:
         _add_line(state, invoice, item)
+    state.emit("invoiceitem.created", item, request=call.event_request())
     return state.render(item, p)
 
 

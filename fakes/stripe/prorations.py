@@ -20,6 +20,7 @@ for a customer on one) and must lie within the current period.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
 from fractions import Fraction
 
@@ -135,8 +136,10 @@ def proration_items(
     *,
     at: int,
     period: tuple[int, int],
+    request: Mapping[str, str | None] | None = None,
 ) -> list[Obj]:
-    """Create (and store as pending) the credit and charge items for ``changes`` at ``at``."""
+    """Create (and store as pending) the credit and charge items for ``changes`` at ``at``, each with
+    ``invoiceitem.created``."""
     created: list[Obj] = []
     for item, before, after in changes:
         if before == after or at >= period[1]:
@@ -153,6 +156,7 @@ def proration_items(
             )
     for invoice_item in created:
         state.invoice_items[invoice_item["id"]] = invoice_item
+        state.emit("invoiceitem.created", invoice_item, request=request)
     return created
 
 

@@ -83,7 +83,7 @@ def half_up(amount: int, remaining: int, period: int) -> int:
 def test_an_upgrade_mid_period_leaves_a_credit_and_a_charge_pending_for_the_next_invoice(
     served: tuple[StripeFakeApp, stripe.StripeClient],
 ) -> None:
-    _app, client = served
+    app, client = served
     basic, pro = monthly(client, 1_000, "Basic"), monthly(client, 3_000, "Pro")
     subscription, _clock = subscribed(client, basic)
     item = subscription["items"].data[0]
@@ -102,6 +102,8 @@ def test_an_upgrade_mid_period_leaves_a_credit_and_a_charge_pending_for_the_next
     assert credit.parent is not None and credit.parent.subscription_details is not None
     assert credit.parent.subscription_details.subscription_item == item.id
     assert credit.invoice is None and charge.invoice is None
+    created = [e["data"]["object"]["id"] for e in app.events("invoiceitem.created")]
+    assert created[-2:] == [credit.id, charge.id]
 
 
 def test_always_invoice_bills_the_prorations_at_once_with_the_invoice_events(
