@@ -1,7 +1,7 @@
 """stripe-stateful-mock as a bench peer: where it is installed, how it is run, and what a missing one says.
 
 No network and no Node.js here: npm and node are stood in for (``which`` and ``run`` are parameters); the
-peer itself is run by ``tests/integration/bench/test_bench_stateful_mock.py`` when it is installed.
+peer itself is run by ``tests/integration/bench/test_bench_stateful_mock_peer.py`` when it is installed.
 """
 
 from __future__ import annotations
