@@ -18,6 +18,12 @@ from fakes.stripe.customers import create_balance_transaction
 from fakes.stripe.errors import StripeApiError
 from fakes.stripe.forms import Params, merge_metadata
 from fakes.stripe.payments import DECLINES, check_payment_method
+from fakes.stripe.prorations import (
+    ItemChange,
+    line_for_item,
+    proration_items,
+    take_pending_items,
+)
 from fakes.stripe.shapes import (
     invoice_defaults,
     line_item_defaults,
@@ -30,6 +36,7 @@ from fakes.stripe.state import Obj, StripeState
 __all__ = [
     "add_interval",
     "billing_routes",
+    "current_period",
     "invoice_subscription",
     "make_subscription_invoice",
     "new_subscription_item",
@@ -65,15 +72,24 @@ def make_subscription_invoice(
     billing_reason: str,
     period_start: int,
     period_end: int,
+    period_lines: bool = True,
 ) -> Obj:
     """The invoice for one period of ``subscription``, with the customer's credit applied first, built
-    as paid: :func:`~fakes.stripe.collection.collect_invoice` rewrites it to ``open`` if the payment fails."""
+    as paid: :func:`~fakes.stripe.collection.collect_invoice` rewrites it to ``open`` if the payment fails.
+
+    Pending invoice items (prorations, :mod:`fakes.stripe.prorations`) come first, then one line per item
+    for the period (none with ``period_lines=False``: an update invoiced at once bills its prorations
+    only). A negative total (a downgrade's credit) is due as 0 and credited to the customer's balance,
+    as Stripe does."""
     now = state.now()
     invoice_id = state.ids.new("in_")
     customer = state.customers[subscription["customer"]]
     currency = subscription["currency"]
-    lines = []
-    for item in subscription["items"]["data"]:
+    lines = [
+        line_for_item(state, invoice_id, pending)
+        for pending in take_pending_items(state, subscription, invoice_id)
+    ]
+    for item in subscription["items"]["data"] if period_lines else ():
         price = item["price"]
         amount = price["unit_amount"] * item["quantity"]
         product = state.products.get(price["product"], {})
@@ -112,7 +128,9 @@ def make_subscription_invoice(
         )
     total = sum(line["amount"] for line in lines)
     starting_balance = state.credit_balances.get(customer["id"], {}).get(currency, 0)
+    # A negative total (a downgrade's credit) goes to the customer's balance and nothing is due.
     applied = min(total, -starting_balance) if starting_balance < 0 else 0
+    applied = total if total < 0 else applied
     if applied:
         transaction = create_balance_transaction(
             state, customer["id"], amount=applied, currency=currency, type="applied_to_invoice"
@@ -353,17 +371,25 @@ def _list_subscriptions(state: StripeState, call: Call) -> Obj:
     return state.render(page, p)
 
 
+_PRORATION_BEHAVIORS = ("always_invoice", "create_prorations", "none")
+
+
 def _update_subscription(state: StripeState, call: Call) -> Obj:
+    """``POST /v1/subscriptions/{id}``: metadata, description, payment method, cancellation at period end,
+    and ``items`` (a new price or quantity, an added or deleted item), prorated as
+    :mod:`fakes.stripe.prorations` describes."""
     p = call.params.only(
         ("metadata", "description", "cancel_at_period_end", "items", "proration_behavior",
-         "default_payment_method")
+         "proration_date", "default_payment_method")
     )  # fmt: skip
     subscription = _subscription(state, call)
     if subscription["status"] == "canceled" and not set(p.data) <= {"metadata", "expand"}:
         raise StripeApiError(
             400, "A canceled subscription can only update its cancellation_details and metadata."
         )
-    p.text("proration_behavior", choices=("always_invoice", "create_prorations", "none"))
+    behavior = p.text("proration_behavior", choices=_PRORATION_BEHAVIORS) or "create_prorations"
+    period = current_period(subscription)
+    at = _proration_date(state, subscription, p.integer("proration_date", minimum=0), period)
     previous: Obj = {}
     if p.has("metadata"):
         metadata = merge_metadata(subscription["metadata"], p.metadata())
@@ -387,15 +413,12 @@ def _update_subscription(state: StripeState, call: Call) -> Obj:
     ):
         previous["cancel_at_period_end"] = subscription["cancel_at_period_end"]
         subscription["cancel_at_period_end"] = cancel_at_period_end
-        subscription["cancel_at"] = (
-            max(i["current_period_end"] for i in subscription["items"]["data"])
-            if cancel_at_period_end
-            else None
-        )
+        subscription["cancel_at"] = period[1] if cancel_at_period_end else None
     items = p.array("items")
+    changes: list[ItemChange] = []
     if items is not None:
         before = [dict(item) for item in subscription["items"]["data"]]
-        _apply_item_changes(state, subscription, items)
+        changes = _apply_item_changes(state, subscription, items, period)
         previous["items"] = {**subscription["items"], "data": before}
     if previous:
         state.emit(
@@ -404,15 +427,55 @@ def _update_subscription(state: StripeState, call: Call) -> Obj:
             request=call.event_request(),
             previous_attributes=previous,
         )
+    if changes and behavior != "none":
+        created = proration_items(
+            state, subscription, changes, at=at, period=period, request=call.event_request()
+        )
+        if created and behavior == "always_invoice":
+            invoice = make_subscription_invoice(
+                state, subscription, billing_reason="subscription_update", period_start=at,
+                period_end=at, period_lines=False,
+            )  # fmt: skip
+            collect_invoice(state, invoice, subscription, at=at)
     return state.render(subscription, p)
 
 
-def _apply_item_changes(state: StripeState, subscription: Obj, items: list[object]) -> None:
+def current_period(subscription: Obj) -> tuple[int, int]:
+    """The subscription's current billing period ``(start, end)`` (its items share it)."""
+    items = subscription["items"]["data"]
+    return (
+        min(item["current_period_start"] for item in items),
+        max(item["current_period_end"] for item in items),
+    )
+
+
+def _proration_date(
+    state: StripeState, subscription: Obj, requested: int | None, period: tuple[int, int]
+) -> int:
+    """When an update takes effect for prorations: ``proration_date``, else now (on the test clock)."""
+    if requested is None:
+        clock = state.test_clocks.get(subscription["test_clock"] or "")
+        return int(clock["frozen_time"]) if clock is not None else state.now()
+    if not period[0] <= requested <= period[1]:
+        raise StripeApiError(
+            400,
+            "proration_date must be within the subscription's current billing period "
+            f"({period[0]} to {period[1]}).",
+            param="proration_date",
+        )
+    return requested
+
+
+def _apply_item_changes(
+    state: StripeState, subscription: Obj, items: list[object], period: tuple[int, int]
+) -> list[ItemChange]:
+    """Check every change, then apply them; each item's billing before and after, for prorations."""
     by_id = {item["id"]: item for item in subscription["items"]["data"]}
+    planned: list[tuple[str | None, Obj | None, int | None, bool]] = []
     for index, raw in enumerate(items):
         if not isinstance(raw, dict):
             raise StripeApiError(400, "Invalid hash", param=f"items[{index}]")
-        change = Params(raw, prefix=f"items[{index}]").only(("id", "price", "quantity"))
+        change = Params(raw, prefix=f"items[{index}]").only(("id", "price", "quantity", "deleted"))
         price_id = change.text("price")
         price = None
         if price_id is not None:
@@ -424,29 +487,62 @@ def _apply_item_changes(state: StripeState, subscription: Obj, items: list[objec
                     param=change.name("price"),
                 )
         quantity = change.integer("quantity", minimum=1)
+        deleted = change.boolean("deleted") is True
         item_id = change.text("id")
         if item_id is None:
             if price is None:
                 raise StripeApiError(
                     400, "Missing required param: price.", param=change.name("price")
                 )
-            subscription["items"]["data"].append(
-                new_subscription_item(state, subscription["id"], price, quantity or 1, state.now())
-            )
-            continue
-        item = by_id.get(item_id)
-        if item is None:
+        elif item_id not in by_id:
             raise StripeApiError(
                 400,
                 f"No such subscription item: '{item_id}'",
                 code="resource_missing",
                 param=change.name("id"),
             )
+        current = by_id[item_id]["price"] if item_id is not None else None
+        if price is not None and current is not None and _interval(price) != _interval(current):
+            # Stripe resets the billing cycle and invoices at once on such a change; not served.
+            raise StripeApiError(
+                400,
+                "The fake Stripe does not serve changing an item's billing interval "
+                f"({_interval(current)} to {_interval(price)}).",
+                code="fake_not_served",
+                param=change.name("price"),
+            )
+        planned.append((item_id, price, quantity, deleted))
+    remaining = set(by_id) - {item_id for item_id, _, _, deleted in planned if deleted}
+    if not remaining and all(item_id is not None for item_id, *_ in planned):
+        raise StripeApiError(400, "A subscription must have at least one active item.")
+    changes: list[ItemChange] = []
+    data = subscription["items"]["data"]
+    for item_id, price, quantity, deleted in planned:
+        if item_id is None:
+            assert price is not None
+            item = new_subscription_item(state, subscription["id"], price, quantity or 1, period[0])
+            item.update(current_period_start=period[0], current_period_end=period[1])
+            data.append(item)
+            changes.append((item, None, (item["price"], item["quantity"])))
+            continue
+        item = by_id[item_id]
+        before = (item["price"], item["quantity"])
+        if deleted:
+            data.remove(item)
+            changes.append((item, before, None))
+            continue
         if price is not None:
             item["price"] = dict(price)
             item["plan"] = plan_of(price)
         if quantity is not None:
             item["quantity"] = quantity
+        changes.append((item, before, (item["price"], item["quantity"])))
+    return changes
+
+
+def _interval(price: Obj) -> tuple[str, int]:
+    recurring = price["recurring"]
+    return recurring["interval"], recurring["interval_count"]
 
 
 def new_subscription_item(

@@ -41,6 +41,7 @@ EVENT_TYPES: frozenset[str] = frozenset(
         "invoice.payment_failed",
         "invoice.payment_succeeded",
         "invoice.voided",
+        "invoiceitem.created",
         "payment_intent.amount_capturable_updated",
         "payment_intent.canceled",
         "payment_intent.created",

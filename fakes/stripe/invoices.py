@@ -119,11 +119,38 @@ def _create_item(state: StripeState, call: Call) -> Obj:
         "proration": False,
         "quantity": 1,
         "tax_rates": [],
-        "test_clock": None,
+        "test_clock": customer["test_clock"],
     }
+    state.invoice_items[item["id"]] = item
     if invoice is not None:
         _add_line(state, invoice, item)
+    state.emit("invoiceitem.created", item, request=call.event_request())
     return state.render(item, p)
+
+
+def _retrieve_item(state: StripeState, call: Call) -> Obj:
+    item = state.get(state.invoice_items, "invoiceitem", call.path["item"])
+    return state.render(item, call.params.only(()))
+
+
+def _list_items(state: StripeState, call: Call) -> Obj:
+    """``GET /v1/invoiceitems``: by ``customer``, ``invoice``, and ``pending`` (not on an invoice yet)."""
+    p = call.params.only(
+        ("limit", "starting_after", "ending_before", "customer", "invoice", "pending")
+    )
+    customer, invoice, pending = p.text("customer"), p.text("invoice"), p.boolean("pending")
+    page = state.page(
+        state.invoice_items.values(),
+        p,
+        "/v1/invoiceitems",
+        kind="invoiceitem",
+        keep=lambda item: (
+            (customer is None or item["customer"] == customer)
+            and (invoice is None or item["invoice"] == invoice)
+            and (pending is None or (item["invoice"] is None) == pending)
+        ),
+    )
+    return state.render(page, p)
 
 
 def _add_line(state: StripeState, invoice: Obj, item: Obj) -> None:
@@ -267,4 +294,6 @@ def invoice_routes(state: StripeState) -> list[Route]:
         ),
         api_route(state, "DELETE", one, "invoices.delete", _delete),
         api_route(state, "POST", "/v1/invoiceitems", "invoiceitems.create", _create_item),
+        api_route(state, "GET", "/v1/invoiceitems", "invoiceitems.list", _list_items),
+        api_route(state, "GET", "/v1/invoiceitems/{item}", "invoiceitems.retrieve", _retrieve_item),
     ]

@@ -71,6 +71,9 @@ class StripeState:
             self.session_subscription_data: dict[str, Obj] = {}
             self.subscriptions: dict[str, Obj] = {}
             self.invoices: dict[str, Obj] = {}
+            self.invoice_items: dict[str, Obj] = {}
+            #: a proration credit's invoice item id -> the line it credits (``credited_items``)
+            self.proration_credits: dict[str, Obj] = {}
             self.events: dict[str, Obj] = {}
             self.webhook_endpoints: dict[str, Obj] = {}
             self.payment_intents: dict[str, Obj] = {}

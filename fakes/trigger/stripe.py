@@ -319,6 +319,7 @@ RECIPES: dict[str, Recipe] = {
     "refund.created": refunded,
     "charge.refunded": refunded,
     "invoice.created": invoice_paid,
+    "invoiceitem.created": invoice_paid,
     "invoice.finalized": invoice_paid,
     "invoice.payment_succeeded": invoice_paid,
     "invoice.payment_failed": invoice_failed,

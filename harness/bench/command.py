@@ -9,9 +9,10 @@ Environment (a mapping from the CLI; nothing here reads ``os.environ``):
 | variable | meaning |
 |---|---|
 | ``PAYHARNESS_BENCH_GENERATOR`` | ``auto`` (wrk when installed, else httpx), ``wrk`` or ``python``; default ``auto``, and ``python`` with ``--quick`` |
-| ``PAYHARNESS_BENCH_PEERS`` | ``off`` skips localstripe and Prism, ``localstripe`` or ``prism`` loads one (the others are reported as skipped); default all |
+| ``PAYHARNESS_BENCH_PEERS`` | ``off`` skips every peer, a comma-separated list of ``localstripe``, ``prism``, ``stripe-stateful-mock`` loads those (the others are reported as skipped); default all |
 | ``PAYHARNESS_TEST_POSTGRES_URL`` | the PostgreSQL server of the webhooks benchmark (else a private one, else skipped) |
 | ``PAYHARNESS_BENCH_LOCALSTRIPE``, ``PAYHARNESS_BENCH_PRISM`` | where the peers' commands are, when not found |
+| ``PAYHARNESS_BENCH_STRIPE_STATEFUL_MOCK`` | an installed stripe-stateful-mock package directory (else it is installed with npm into ``$XDG_CACHE_HOME/payharness/npm``, default ``~/.cache/payharness/npm``, on first use) |
 
 Exit codes: 0 every benchmark ran (and, in a full run, met its goals); 1 a full run missed a goal;
 2 a benchmark crashed (its error is in the report). ``--quick`` never fails on a goal: it is a smoke check.

@@ -22,7 +22,7 @@ __all__ = ["FULL", "PEERS", "QUICK", "BenchContext", "Budget", "parse_peers"]
 
 
 #: every peer the fakes benchmark knows
-PEERS = frozenset({"localstripe", "prism"})
+PEERS = frozenset({"localstripe", "prism", "stripe-stateful-mock"})
 _OFF = frozenset({"0", "off", "no", "false", "none"})
 _ALL = frozenset({"", "1", "on", "yes", "true", "all"})
 
@@ -110,7 +110,8 @@ class BenchContext:
     generator: LoadGenerator
     run_dir: Path
     env: Mapping[str, str]
-    #: the peers to load when found (``localstripe``, ``prism``); the others are reported as skipped
+    #: the peers to load when found (``localstripe``, ``prism``, ``stripe-stateful-mock``); the others are
+    #: reported as skipped
     peers: frozenset[str] = PEERS
     out: TextIO = field(default=sys.stdout)
     now: Callable[[], float] = time.time

@@ -4,10 +4,14 @@ Two operations, on a loopback port, each contender in its own process and loaded
 
 * ``GET /v1/customers/{id}`` and ``POST /v1/customers/{id}/balance_transactions`` (a credit);
 * contenders: the fake Stripe; a no-op raw ASGI app on the same uvicorn set-up (the limit); localstripe
-  (the closest peer: a stateful Stripe fake in Python); Prism mocking an equivalent OpenAPI description.
+  (the closest peer: a stateful Stripe fake in Python); stripe-stateful-mock (a stateful Stripe fake on
+  Node.js/Express, installed with npm on first use, :mod:`~harness.bench.stateful_mock`); Prism mocking an
+  equivalent OpenAPI description.
 
-Goals (issue 8): the fake's GET at least 3 times localstripe's and at least 0.3 of the no-op limit. A peer
-that lacks an operation (answers 404 to it) is reported as lacking it.
+Goals (issues 8 and 15): the fake's GET at least 3 times localstripe's and at least 0.3 of the no-op
+limit; the ratio to stripe-stateful-mock is reported without a goal. A peer that lacks an operation
+(answers 404 to it) is reported as lacking it; a peer that cannot be found or installed is reported as
+"bench peer NAME unavailable: why", and the other figures are measured all the same.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from .peers import (
 )
 from .processes import Child, bench_child, child_env, free_port
 from .results import BenchResult, Figure, Goal, ratio_of
+from .stateful_mock import stripe_stateful_mock_launch
 
 __all__ = ["GOAL_GET_VS_LIMIT", "GOAL_GET_VS_LOCALSTRIPE", "SCENARIOS", "run"]
 
@@ -42,6 +47,7 @@ GOAL_GET_VS_LIMIT = Goal(threshold=0.3)
 GOAL_GET_VS_LOCALSTRIPE = Goal(threshold=3.0)
 
 FAKE, LIMIT, LOCALSTRIPE, PRISM = "fake Stripe", "no-op ASGI (limit)", "localstripe", "Prism"
+STATEFUL_MOCK = "stripe-stateful-mock"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -142,7 +148,7 @@ class _Bench:
         try:
             peer = launch(port)
         except Unavailable as exc:
-            self.missing[name] = {"*": f"{name} not available: {exc}"}
+            self.missing[name] = {"*": f"bench peer {name} unavailable: {exc}"}
             return
         self.contenders[name] = {"version": peer.version, "note": peer.note}
         child = Child(
@@ -222,6 +228,9 @@ def run(ctx: BenchContext) -> BenchResult:
             )[1]
         bench.start_child(LIMIT, ["serve", "noop"], customer=fake_customer)
         bench.start_peer(LOCALSTRIPE, lambda port: localstripe_launch(port, ctx.env), customer=None)
+        bench.start_peer(
+            STATEFUL_MOCK, lambda port: stripe_stateful_mock_launch(port, ctx.env), customer=None
+        )
 
         def prism(port: int) -> PeerLaunch:
             document = ctx.scratch("fakes") / "prism-stripe.openapi.json"
@@ -257,6 +266,7 @@ def _figures(bench: _Bench) -> list[Figure]:
         for other, goal in (
             (LIMIT, GOAL_GET_VS_LIMIT if scenario.key == "GET" else None),
             (LOCALSTRIPE, GOAL_GET_VS_LOCALSTRIPE if scenario.key == "GET" else None),
+            (STATEFUL_MOCK, None),
             (PRISM, None),
         ):
             name = f"fake Stripe {_label(scenario)} vs {other}"

@@ -65,12 +65,13 @@ def test_fakes_quick_measures_the_fake_against_its_limit_and_reports_what_peers_
             "localstripe lacks this endpoint (POST /v1/customers/{id}/balance_transactions answered 404)"
         ) in printed
     else:
-        assert "localstripe not available: localstripe is not installed" in printed
+        assert "bench peer localstripe unavailable: localstripe is not installed" in printed
 
 
 def _localstripe_available() -> bool:
     """The bench's own detection: the module in this interpreter, or a `localstripe` command on PATH."""
-    from harness.bench.peers import Unavailable, localstripe_launch
+    from harness.bench.errors import Unavailable
+    from harness.bench.peers import localstripe_launch
 
     try:
         localstripe_launch(0, {})

@@ -140,6 +140,7 @@ def tour(client: stripe.StripeClient, control: str) -> list[dict[str, Any]]:
     ]
     served += [v1.test_helpers.test_clocks.list(), v1.test_helpers.test_clocks.retrieve(clock.id)]
     served += failing_renewal_tour(client)
+    served += proration_tour(client)
     served.append(v1.test_helpers.test_clocks.delete(clock.id))
     expiring = v1.checkout.sessions.create(
         params={"mode": "subscription", "success_url": "https://example.com/ok",
@@ -183,6 +184,53 @@ def failing_renewal_tour(client: stripe.StripeClient) -> list[Any]:
         v1.test_helpers.test_clocks.advance(clock.id, params={"frozen_time": 1_705_000_000})
     )
     served.append(v1.subscriptions.retrieve(subscription.id))
+    return served
+
+
+def proration_tour(client: stripe.StripeClient) -> list[Any]:
+    """A direct subscription on a test clock changed mid-period: pending prorations, an update invoiced
+    at once, items added and deleted, and the renewal that bills the pending ones."""
+    v1, served = client.v1, list[Any]()
+    clock = v1.test_helpers.test_clocks.create(params={"frozen_time": 1_700_000_000})
+    customer = v1.customers.create(params={"test_clock": clock.id})
+    product = v1.products.create(params={"name": "Prorated"})
+    prices = [
+        v1.prices.create(
+            params={
+                "product": product.id,
+                "currency": "usd",
+                "unit_amount": amount,
+                "recurring": {"interval": "month"},
+            }
+        )
+        for amount in (1_000, 3_000, 500)
+    ]
+    subscription = v1.subscriptions.create(
+        params={"customer": customer.id, "items": [{"price": prices[0].id}]}
+    )
+    item = subscription["items"].data[0].id
+    v1.test_helpers.test_clocks.advance(clock.id, params={"frozen_time": 1_701_000_000})
+    served.append(
+        v1.subscriptions.update(
+            subscription.id, params={"items": [{"id": item, "price": prices[1].id}]}
+        )
+    )
+    served.append(v1.invoice_items.list(params={"customer": customer.id, "pending": True}))
+    updated = v1.subscriptions.update(
+        subscription.id,
+        params={"items": [{"price": prices[2].id, "quantity": 2}],
+                "proration_behavior": "always_invoice"},
+    )  # fmt: skip
+    served += [updated, v1.invoices.retrieve(str(updated.latest_invoice))]
+    added = updated["items"].data[1].id
+    served.append(
+        v1.subscriptions.update(subscription.id, params={"items": [{"id": added, "deleted": True}]})
+    )
+    pending = v1.invoice_items.list(params={"customer": customer.id, "pending": True})
+    served += [pending, v1.invoice_items.retrieve(pending.data[0].id)]
+    v1.test_helpers.test_clocks.advance(clock.id, params={"frozen_time": 1_703_000_000})
+    served.append(v1.invoices.list(params={"subscription": subscription.id}))
+    served.append(v1.invoice_items.list(params={"customer": customer.id}))
     return served
 
 
@@ -284,6 +332,7 @@ def test_every_object_and_event_the_fake_serves_matches_stripes_published_schema
         "event",
         "funding_instructions",
         "deleted_test_helpers.test_clock",
+        "invoiceitem",  # an invoice's lines are checked inside the invoice's own schema
     } <= names
 
 

@@ -176,12 +176,13 @@ def test_an_unknown_benchmark_is_refused_with_the_choices(tmp_path: Path) -> Non
 @pytest.mark.parametrize(
     ("value", "peers"),
     [
-        (None, {"localstripe", "prism"}),
-        ("all", {"localstripe", "prism"}),
+        (None, {"localstripe", "prism", "stripe-stateful-mock"}),
+        ("all", {"localstripe", "prism", "stripe-stateful-mock"}),
         ("off", set()),
         ("0", set()),
         ("localstripe", {"localstripe"}),
         (" Prism , localstripe ", {"localstripe", "prism"}),
+        ("stripe-stateful-mock", {"stripe-stateful-mock"}),
     ],
 )
 def test_the_peers_to_load_are_read_from_one_variable(value: str | None, peers: set[str]) -> None:
@@ -190,6 +191,7 @@ def test_the_peers_to_load_are_read_from_one_variable(value: str | None, peers: 
 
 def test_an_unknown_peer_is_refused_with_the_known_ones() -> None:
     with pytest.raises(
-        InvalidArgument, match="unknown peers stripe-mock; known: localstripe, prism"
+        InvalidArgument,
+        match="unknown peers stripe-mock; known: localstripe, prism, stripe-stateful-mock",
     ):
         parse_peers("stripe-mock")
