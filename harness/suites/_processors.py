@@ -231,6 +231,20 @@ class Processors:
         )
         return result
 
+    def stripe_customers_of(self, account_id: str) -> list[dict[str, Any]]:
+        """The Stripe customers whose metadata names `account_id`, among the newest hundred."""
+        page = self._fake_call(
+            "stripe",
+            "GET",
+            "/v1/customers",
+            params={"limit": "100"},
+            auth=self._stripe_auth(),
+            quiet=True,
+        )
+        return [
+            c for c in page["data"] if (c.get("metadata") or {}).get("account_id") == account_id
+        ]
+
     def stripe_events(self, event_type: str) -> list[dict[str, Any]]:
         """Events of one type as Stripe lists them (newest first)."""
         page = self._fake_call(
@@ -258,6 +272,19 @@ class Processors:
             "xendit", "POST", f"/_fake/invoices/{invoice_id}/pay", json_body={}
         )
         return result
+
+    def xendit_invoices(self, external_id: str) -> list[dict[str, Any]]:
+        """The invoices Xendit holds under one `external_id` (what a merchant's top-up id becomes)."""
+        key = str(self.config("xendit")["secret_key"])
+        found = self._fake_call(
+            "xendit",
+            "GET",
+            "/v2/invoices",
+            params={"external_id": external_id, "limit": "100"},
+            auth=(key, ""),
+            quiet=True,
+        )
+        return list(found if isinstance(found, list) else found.get("data", []))
 
     def xendit_charge_plan(self, plan_id: str) -> None:
         """The customer activates the recurring plan and its first cycle is charged."""

@@ -6,8 +6,9 @@ and may report one payment through two different events (an x402 `/pay` and the 
 webhook; a Xendit PAID then SETTLED callback). Each must credit once. A charge repeated for one inference
 debits once, and one inference has one outcome (PRIOR_ART.md §1 defect 6: duplicate outcome rows gave
 arbitrary money). Outbound, a top-up repeated with one client `Idempotency-Key` creates one processor object,
-and after a 5xx, a timeout or a dropped connection the target's retries carry one idempotency key so the
-processor sees one object. Any permutation of a set of events converges to the same ledger and tier.
+and after a 5xx, a timeout, a dropped connection or an answer lost after the processor did the work the
+target's retries carry one idempotency key so the processor sees one object. Any permutation of a set of
+events converges to the same ledger and tier.
 Reconciliation completes with a result, never an exception (defect 10).
 
 Truth surfaces: the ledger and balances of the target, and the fakes' journals (what the processor saw).
@@ -470,6 +471,53 @@ def test_retries_after_a_processor_fault_reuse_one_idempotency_key(
                 )
         finally:
             processors.close()
+
+
+@pytest.mark.parametrize(
+    ("rail", "path"),
+    [("xendit", "/v2/invoices"), ("stripe", "/v1/customers")],
+    ids=["xendit-invoice", "stripe-customer"],
+)
+def test_a_top_up_whose_answer_was_lost_leaves_one_object_at_the_processor(
+    api: Api, processors: Processors, rail: str, path: str
+) -> None:
+    """The processor creates the object, then the connection drops before its answer arrives (the failure
+    idempotency keys exist for): the target cannot tell it happened, retries, and the processor must see
+    that retry as the same request. Counted at the processor, whatever keys were sent: one object."""
+    account = api.new_account()
+    with processors.fault(rail, path=path, method="POST", lose_answer=True, first_k=1) as rule:
+        response = api.call(
+            "POST",
+            f"/v1/payments/topup/{rail}",
+            json_body={"account_id": account, "amount_micros": 1_000_000},
+        )
+        fired = processors.fault_stats(rail, rule)["fired"]
+    if response.status_code != 201 or fired != 1:
+        api.fail(
+            IdempotencyFailure,
+            observed=f"HTTP {response.status_code} {response.text[:200]} (the answer was lost {fired} time(s))",
+            expected="the top-up succeeds: the target retries past an answer lost after the work was done",
+        )
+    topup = response.json()
+    if rail == "xendit":
+        objects = processors.xendit_invoices(str(topup.get("id")))
+        kept = str(topup.get("processor_ref"))
+    else:
+        objects = processors.stripe_customers_of(account)
+        kept = str(topup.get("details", {}).get("customer"))
+    refs = sorted(str(o.get("id")) for o in objects)
+    if refs != [kept]:
+        api.fail(
+            IdempotencyFailure,
+            observed=(
+                f"{rail} holds {len(refs)} object(s) for the top-up {topup.get('id')}: {refs}; the target "
+                f"keeps {kept}"
+            ),
+            expected=(
+                f"exactly one {rail} object, the one the target keeps: a retry after a lost answer is the "
+                "same request to the processor (one idempotency key), never a second object"
+            ),
+        )
 
 
 def test_a_processor_that_keeps_failing_gets_a_structured_error_after_bounded_retries(
