@@ -12,6 +12,8 @@
 * A reconcile dry run reports a payment missing from the ledger and moves nothing; the real run credits it.
 * Paid usage with an unverifiable x402 payment (a zero signature claiming a fortune, an unfunded wallet,
   another recipient) is not served: `402`, no unit of output.
+* A paid session that spends the whole balance settles it once, whether answered as JSON, streamed to its
+  end or left by its client mid-stream: one debit, never below zero, one settle.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ from harness.contract import pinned_contract
 from harness.suites import _fixtures
 from harness.suites._generation import generated
 from harness.suites._processors import Processors
-from harness.suites._support import Api, error_code, unique
+from harness.suites._streams import stream_usage
+from harness.suites._support import Api, error_code, unique, wait_until
 from harness.suites.failures import IdempotencyFailure, MoneyMathFailure, SettleFailure
 from harness.suites.plugin import PaymentsOptions
 from harness.suites.test_margin_math import Clamp, _require_clamp, clamp
@@ -504,6 +507,57 @@ def test_paid_usage_with_an_unverifiable_payment_is_not_served(
             SettleFailure,
             observed=f"usage paid by {forgery}: HTTP {answer.status_code}, output {served}",
             expected="402 and no unit served: a payment is verified before the first unit",
+        )
+
+
+@pytest.mark.parametrize("ending", ["buffered", "streamed", "hung-up"])
+def test_a_session_spending_the_whole_balance_settles_it_once_however_it_ends(
+    api: Api, ending: str
+) -> None:
+    """300 of credit and three units of 100, answered as JSON, streamed to the last event, or left by a
+    client after the first event: one debit of what was spent (all 300, or at least the first unit after a
+    hang-up), the balance is the rest and never below zero, and one settle attempt, counted settled."""
+    account = api.funded_account(300)
+    before = api.settle_counts()
+    body = {"account_id": account, "charges_micros": [100, 100, 100]}
+    if ending == "buffered":
+        status = api.call("POST", "/v1/usage", json_body=body).status_code
+    else:
+        # over a socket the units are paced, so a hang-up lands before the last one is produced
+        delay = 0 if api.target.asgi_app is not None else 150
+        status = stream_usage(
+            api,
+            {**body, "chunk_delay_ms": delay},
+            hang_up_after_first_event=ending == "hung-up",
+        ).status
+
+    def attempts() -> float:
+        after = api.settle_counts()
+        return sum(after[k] - before[k] for k in ("settled", "failed", "unconfirmed"))
+
+    # a hung-up session settles once the target notices the client left: shortly after
+    wait_until(attempts)
+    debits = [d["amount_micros"] for d in api.entries(account, kind="debit")]
+    balance = api.account(account)["balance_micros"]
+    after = api.settle_counts()
+    delta = {k: after[k] - before[k] for k in after}
+    spent = debits[0] if len(debits) == 1 else None
+    whole = spent == 300 if ending != "hung-up" else spent in (100, 200, 300)
+    if status != 200 or not whole or balance != 300 - (spent or 0):
+        api.fail(
+            SettleFailure,
+            observed=f"{ending}: HTTP {status}, debits {debits}, balance {balance}",
+            expected=(
+                "HTTP 200 and exactly one debit of what was spent ("
+                + ("all 300" if ending != "hung-up" else "100 to 300 after a hang-up")
+                + "), the balance 300 less that debit"
+            ),
+        )
+    if delta["settled"] != 1 or attempts() != 1:
+        api.fail(
+            SettleFailure,
+            observed=f"{ending}: settle outcomes grew by {delta}",
+            expected="exactly one settle attempt for the session, counted settled",
         )
 
 
