@@ -273,9 +273,14 @@ class Processors:
         )
         return result
 
-    def xendit_invoices(self, external_id: str) -> list[dict[str, Any]]:
-        """The invoices Xendit holds under one `external_id` (what a merchant's top-up id becomes)."""
+    def xendit_invoices_like(self, invoice_id: str) -> list[dict[str, Any]]:
+        """Every invoice Xendit holds under the `external_id` of `invoice_id` (the merchant's own reference
+        for one payment: a retried create lands there too), `invoice_id` included."""
         key = str(self.config("xendit")["secret_key"])
+        invoice = self._fake_call(
+            "xendit", "GET", f"/v2/invoices/{invoice_id}", auth=(key, ""), quiet=True
+        )
+        external_id = str(invoice["external_id"])
         found = self._fake_call(
             "xendit",
             "GET",
