@@ -48,6 +48,8 @@ SLOW_SETTLE_SECONDS = 0.6
 #: fail; the 0.3 s left over is the facilitator's own work plus the loopback round trip.
 WITHIN_TIMEOUT_SETTLE_TIMEOUT_SECONDS = 2.0
 WITHIN_TIMEOUT_SETTLE_SECONDS = 1.7
+#: How long a look between two events of a paused in-process stream waits for a settle that should not come.
+SETTLE_LOOK_SECONDS = 1.0
 
 
 def _unit_delay_ms(api: Api) -> int:
@@ -501,10 +503,21 @@ def test_every_x402_paid_session_settles_exactly_once_at_the_facilitator(
     """Five x402 sessions, ended every way a response ends (buffered JSON, a stream to its last event, a
     stream that runs out of its authorisation, a client that hangs up mid-stream, a request that charged
     nothing): the facilitator's journal holds exactly one `/settle` for each payment that was spent from,
-    none for the idle one."""
+    none for the idle one, and none for a stream while its route still runs."""
     requirements = _requirements(api)
     mark = processors.mark()
     delay = {"chunk_delay_ms": _unit_delay_ms(api)}
+    during: dict[str, int] = {}
+    # in process the stream is paused while we look, so a premature settle has time to show; over a
+    # socket the route runs on meanwhile, so only an immediate look is fair
+    patience = SETTLE_LOOK_SECONDS if api.target.asgi_app is not None else 0.0
+
+    def look() -> None:
+        early = wait_until(
+            lambda: _settles_of(processors, mark, sessions["streamed"]),
+            timeout_seconds=patience,
+        )
+        during["streamed"] = len(early or [])
 
     def paid() -> X402Payment:
         return processors.x402_payment(requirements, 1_000)
@@ -517,7 +530,7 @@ def test_every_x402_paid_session_settles_exactly_once_at_the_facilitator(
     sessions = {name: paid() for name in ("buffered", "streamed", "ran-out", "hung-up", "idle")}
     statuses = {
         "buffered": _paid_usage(api, sessions["buffered"], [100, 200]).status_code,
-        "streamed": streamed(sessions["streamed"], [100, 200]),
+        "streamed": streamed(sessions["streamed"], [100, 200], on_first_event=look),
         "ran-out": streamed(sessions["ran-out"], [600, 600]),
         "hung-up": streamed(sessions["hung-up"], [100] * 5, hang_up_after_first_event=True),
         "idle": _paid_usage(api, sessions["idle"], []).status_code,
@@ -532,9 +545,15 @@ def test_every_x402_paid_session_settles_exactly_once_at_the_facilitator(
     wait_until(lambda: _settles_of(processors, mark, sessions["hung-up"]))
     counts = {name: len(_settles_of(processors, mark, p)) for name, p in sessions.items()}
     wanted = {name: 0 if name == "idle" else 1 for name in sessions}
-    if counts != wanted:
+    if counts != wanted or during.get("streamed"):
         api.fail(
             SettleFailure,
-            observed=f"/settle calls at the facilitator per session: {counts}",
-            expected=f"exactly one per session that spent, none for the idle one: {wanted}",
+            observed=(
+                f"/settle calls at the facilitator per session: {counts}; "
+                f"{during.get('streamed')} while the streamed session's route still ran"
+            ),
+            expected=(
+                f"exactly one per session that spent, none for the idle one: {wanted}; none before a "
+                "stream's route finished"
+            ),
         )
