@@ -14,6 +14,9 @@
   another recipient) is not served: `402`, no unit of output.
 * A paid session that spends the whole balance settles it once, whether answered as JSON, streamed to its
   end or left by its client mid-stream: one debit, never below zero, one settle.
+* Sessions of one wallet that overlap (one streaming slowly while others start, some at once) never hold
+  more than the balance between them: a session that finds nothing available is `402 insufficient_credit`,
+  every unit served is debited, and the debits never pass the balance.
 """
 
 from __future__ import annotations
@@ -558,6 +561,87 @@ def test_a_session_spending_the_whole_balance_settles_it_once_however_it_ends(
             SettleFailure,
             observed=f"{ending}: settle outcomes grew by {delta}",
             expected="exactly one settle attempt for the session, counted settled",
+        )
+
+
+#: A wallet, the first session's hold on it, and what each later session wants: the later ones find
+#: BALANCE - HOLD available between them, so at most one of them can be served.
+OVERLAP_BALANCE, OVERLAP_UNIT = 300, 100
+OVERLAP_HOLD = 2 * OVERLAP_UNIT
+OVERLAPPING = 4
+
+
+def _served(answer: Any) -> int:
+    """What a buffered usage answer says was served (and must be paid): its `spent_micros`, 0 refused."""
+    return int(answer.json().get("spent_micros") or 0) if answer.status_code == 200 else 0
+
+
+def test_overlapping_sessions_of_one_wallet_never_hold_or_spend_more_than_its_balance(
+    api: Api,
+) -> None:
+    """A session streams slowly holding 200 of a 300 wallet; while it is open another session, then four at
+    once, ask for 100 each: at most 100 more is served (the others get `402 insufficient_credit`), every unit
+    served is debited, the debits never pass 300 and the balance never goes below zero.
+
+    A hold that is not counted (or lapses at once) lets every session reserve the whole balance: the later
+    ones are served, the first one's settle then finds the money gone, and units go out unpaid."""
+    account = api.funded_account(OVERLAP_BALANCE)
+    # over a socket the units are paced, so the first session is still open while the others run
+    delay = 0 if api.target.asgi_app is not None else 1000
+    later: list[Any] = []
+    open_while_later_ran: list[bool] = []
+
+    def start_the_others() -> None:
+        # runs between the first session's first and second unit: its hold is in place
+        body = {"account_id": account, "charges_micros": [OVERLAP_UNIT]}
+        later.append(api.call("POST", "/v1/usage", json_body=body))
+        requests = [api.build("POST", "/v1/usage", json_body=body) for _ in range(OVERLAPPING)]
+        later.extend(api.concurrently(requests))
+        open_while_later_ran.append(not api.entries(account, kind="debit"))
+
+    first = stream_usage(
+        api,
+        {
+            "account_id": account,
+            "charges_micros": [OVERLAP_UNIT, OVERLAP_UNIT],
+            "chunk_delay_ms": delay,
+        },
+        on_first_event=start_the_others,
+    )
+    streamed = [d for name, d in first.events if name == "message" and "unit" in d]
+    served = [len(streamed) * OVERLAP_UNIT] + [_served(a) for a in later]
+    debits = [int(d["amount_micros"]) for d in api.entries(account, kind="debit")]
+    balance = int(api.account(account)["balance_micros"])
+    refusals = [
+        f"{a.status_code} {error_code(a)}"
+        for a in later
+        if a.status_code != 200 and (a.status_code, error_code(a)) != (402, "insufficient_credit")
+    ]
+    seen = (
+        f"the first session served {served[0]} (HTTP {first.status}); the later ones answered "
+        f"{[a.status_code for a in later]} serving {served[1:]}; debits {debits}, balance {balance}"
+    )
+    if sum(served) != sum(debits) or sum(debits) > OVERLAP_BALANCE or balance < 0:
+        api.fail(
+            SettleFailure,
+            observed=seen,
+            expected=f"every unit served debited (served == debited), debits at most {OVERLAP_BALANCE}, "
+            f"balance {OVERLAP_BALANCE} less the debits and never below zero",
+        )
+    if refusals:
+        api.fail(
+            SettleFailure,
+            observed=f"{seen}; refusals {refusals}",
+            expected="a session that cannot reserve is refused 402 insufficient_credit",
+        )
+    if open_while_later_ran == [True] and (
+        served[0] != OVERLAP_HOLD or sum(served[1:]) > OVERLAP_BALANCE - OVERLAP_HOLD
+    ):
+        api.fail(
+            SettleFailure,
+            observed=seen,
+            expected=f"the first session, open while the others ran, holds {OVERLAP_HOLD} and is served "
+            f"it; the others share the {OVERLAP_BALANCE - OVERLAP_HOLD} left (402 once it is held)",
         )
 
 
