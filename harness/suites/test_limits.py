@@ -17,6 +17,8 @@
 * Sessions of one wallet that overlap (one streaming slowly while others start, some at once) never hold
   more than the balance between them: a session that finds nothing available is `402 insufficient_credit`,
   every unit served is debited, and the debits never pass the balance.
+* The smallest payment each rail can make (1 atomic USDC unit = 1 micro; 1 cent on Stripe and Xendit) and
+  the largest payment a target credits ($100,000,000) are each credited exactly, once.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from hypothesis import strategies as st
 from fakes.cdp.payer import X402Payer
 from harness.contract import pinned_contract
 from harness.suites import _fixtures
+from harness.suites._deliveries import crediting_delivery, deliver, signed_headers
 from harness.suites._generation import generated
 from harness.suites._processors import Processors
 from harness.suites._streams import stream_usage
@@ -642,6 +645,43 @@ def test_overlapping_sessions_of_one_wallet_never_hold_or_spend_more_than_its_ba
             observed=seen,
             expected=f"the first session, open while the others ran, holds {OVERLAP_HOLD} and is served "
             f"it; the others share the {OVERLAP_BALANCE - OVERLAP_HOLD} left (402 once it is held)",
+        )
+
+
+# ------------------------------------------------------------------------------------------ credits
+
+#: The smallest payment each rail can make: 1 atomic unit of USDC (1 micro), 1 US cent.
+SMALLEST_MICROS = {"cdp": 1, "stripe": 10_000, "xendit": 10_000}
+#: The largest single payment a target must credit: $100,000,000, the reference's limit (a top-up may be
+#: opened for up to the contract's 10^15, but a payment event past 10^14 is refused as out of range).
+LARGEST_PAYMENT_MICROS = 10**14
+
+
+@pytest.mark.parametrize("size", ["smallest", "largest"])
+@pytest.mark.parametrize("rail", ["stripe", "xendit", "cdp"])
+def test_the_smallest_and_largest_payment_on_every_rail_is_credited_exactly_once(
+    api: Api, processors: Processors, rail: str, size: str
+) -> None:
+    """A top-up of the rail's smallest payable amount (or the largest payment credited), reported paid by its
+    processor's validly signed event, twice: both acknowledged, one credit of exactly the amount."""
+    amount = SMALLEST_MICROS[rail] if size == "smallest" else LARGEST_PAYMENT_MICROS
+    delivery = crediting_delivery(api, processors, rail, amount)
+    answers = [deliver(processors, delivery, signed_headers(delivery)) for _ in range(2)]
+    state = api.account(delivery.account)
+    credits = [int(e["amount_micros"]) for e in api.entries(delivery.account, kind="credit")]
+    if (
+        [a.status_code for a in answers] != [200, 200]
+        or credits != [amount]
+        or int(state["balance_micros"]) != amount
+        or int(state["lifetime_paid_micros"]) != amount
+    ):
+        api.fail(
+            MoneyMathFailure,
+            observed=f"{rail} payment of {amount} micros delivered twice: HTTP "
+            f"{[a.status_code for a in answers]}, credits {credits}, balance "
+            f"{state['balance_micros']}, lifetime paid {state['lifetime_paid_micros']}",
+            expected=f"both acknowledged (200) and exactly one credit of {amount} micros",
+            event_ids=[delivery.event_id],
         )
 
 
