@@ -320,6 +320,14 @@ class Processors:
         self.api.note(f"x402 payment of {value_micros} micros signed (nonce {nonce[:18]}…)")
         return X402Payment(header=header, nonce=nonce, value_micros=value_micros)
 
+    def cdp_settlement(self, nonce: str) -> dict[str, Any] | None:
+        """The CDP fake's record of the transfer that settled the authorisation `nonce` (transaction,
+        payer, payTo, value, asset, nonce, settledAt), or None while it has not settled."""
+        for settlement in self._fake_call("cdp", "GET", "/_fake/settlements", quiet=True):
+            if str(settlement.get("nonce")) == nonce:
+                return dict(settlement)
+        return None
+
     # -- signing webhooks ourselves ------------------------------------------------------------------------
 
     def webhook_secret(self, rail: str) -> str:
