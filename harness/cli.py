@@ -406,6 +406,12 @@ def gate(
         "--self-test",
         help="Run the suites against defective variants of the reference and print the catch matrix.",
     ),
+    variant: list[str] = typer.Option(
+        [],
+        "--variant",
+        metavar="NAME",
+        help="With --self-test: a variant to build (repeatable; default: all; the clean one always).",
+    ),
 ) -> None:
     """Run the gate suites against a payments service; exit 0 only when every selected test passed.
 
@@ -424,8 +430,11 @@ def gate(
                 seed=seed,
                 env=dict(os.environ),
                 suites=suite,
+                variants=variant,
             )
             raise typer.Exit(code)
+        if variant:
+            raise InvalidArgument("--variant chooses self-test builds; add --self-test")
         from .gate import gate_command
 
         code = gate_command(

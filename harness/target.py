@@ -292,6 +292,7 @@ class Target:
         rebuild_from_env: Callable[[Mapping[str, str]], Target] | None = None,
         close: Callable[[], None] | None = None,
         asgi_app: Any = None,
+        app_loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         self.name = name
         self.base_url = base_url.rstrip("/")
@@ -304,6 +305,8 @@ class Target:
         self._close = close
         #: the in-process ASGI app (None for a service at a URL)
         self.asgi_app = asgi_app
+        #: the event loop the in-process app runs on (its processor clients are bound to it)
+        self.app_loop = app_loop
 
     def client(self, *, timeout_seconds: float = 30.0) -> httpx.Client:
         """A synchronous HTTP client to the service (the caller closes it)."""
@@ -656,6 +659,7 @@ def reference_target(
         rebuild_from_env=rebuild_from_env,
         close=close,
         asgi_app=runner.app,
+        app_loop=runner.loop,
     )
 
 

@@ -28,8 +28,8 @@ Pieces (each importable from this package):
   route=)``, ``clear()``, ``len()``.
 * :mod:`.faults`: :class:`Fault` (selectors ``route``/``path`` glob/``method``; effects ``status`` (+ ``body``
   override), ``latency_seconds``, ``timeout`` (+ ``timeout_seconds``, then 504), ``drop``; timing ``first_k``,
-  ``every_nth``; ``during_execution``), :class:`FaultSet` (``add`` → id, ``remove``, ``clear``, ``rules``,
-  ``stats``, ``match(method, path, route)``).
+  ``every_nth``; ``during_execution``; ``lose_answer``), :class:`FaultSet` (``add`` → id, ``remove``,
+  ``clear``, ``rules``, ``stats``, ``match(method, path, route)``).
 * :mod:`.delivery`: :class:`WebhookDelivery` (``add_endpoint(url, secret=, enabled_events=)``,
   ``remove_endpoint``, ``endpoints``, ``set_mode(mode, seed=, batch_size=)``, ``send(event_id, body,
   event_type=)``, ``release(event_id=None)``, ``held``, ``attempts`` → :class:`DeliveryAttempt`, ``await

@@ -5,6 +5,7 @@ A processor package supplies a :class:`Processor` (its routes, its error shape, 
 
 1. ``/_fake/...`` goes to the control API: never journaled, never faulted;
 2. route lookup; an edge fault (``during_execution=False``) may delay, fail, time out or drop the request;
+   a ``lose_answer`` fault lets it run and drops the connection once it is journaled;
 3. ``processor.dispatch(request, route, run)``: the processor authenticates, answers 404 for unknown routes,
    handles idempotency, and calls ``run()`` which applies an execution fault and then the route's handler;
 4. ``processor.finalize`` adds the processor's response headers (e.g. ``Request-Id``); the journal records
@@ -155,7 +156,7 @@ class FakeApp(Generic[P]):
         if request.path.startswith(_CONTROL_PREFIX):
             response = await self._serve_control(request)
         else:
-            response = await self._serve(request)
+            response, lost = await self._serve(request)
             self.journal.record(
                 method=request.method,
                 path=request.path,
@@ -166,6 +167,11 @@ class FakeApp(Generic[P]):
                 status=response.status,
                 route=request.route,
             )
+            if lost:
+                # the work is done and journaled; only the answer never reaches the client
+                raise ConnectionDropped(
+                    "the fake dropped the connection after executing (lose_answer)"
+                )
         await _send(send, response)
 
     def _idempotency_key(self, headers: Mapping[str, str]) -> str | None:
@@ -175,8 +181,10 @@ class FakeApp(Generic[P]):
                 return value
         return None
 
-    async def _serve(self, request: FakeRequest) -> FakeResponse:
+    async def _serve(self, request: FakeRequest) -> tuple[FakeResponse, bool]:
+        """The response, and whether a ``lose_answer`` fault drops it after execution."""
         processor = self.processor
+        lost = False
         try:
             matched = self._router.match(request.method, request.path)
             route: Route | None = None
@@ -186,13 +194,17 @@ class FakeApp(Generic[P]):
             fault = self.faults.match(request.method, request.path, request.route)
             execution_fault: Fault | None = None
             if fault is not None:
-                if fault.during_execution:
+                if fault.lose_answer:
+                    if fault.latency_seconds:
+                        await self._sleep(fault.latency_seconds)
+                    lost = True
+                elif fault.during_execution:
                     execution_fault = fault
                 else:
                     faulted = await self._apply_fault(fault)
                     if faulted is not None:
                         processor.finalize(request, faulted)
-                        return faulted
+                        return faulted, False
 
             async def run() -> FakeResponse:
                 if execution_fault is not None:
@@ -216,7 +228,7 @@ class FakeApp(Generic[P]):
         except Exception:
             response = self._internal_error(request)
         processor.finalize(request, response)
-        return response
+        return response, lost
 
     def _internal_error(self, request: FakeRequest) -> FakeResponse:
         _log.exception(

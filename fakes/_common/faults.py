@@ -1,4 +1,5 @@
-"""Fault injection: rules that make a fake answer an error, answer late, time out or drop the connection.
+"""Fault injection: rules that make a fake answer an error, answer late, time out, drop the connection, or
+lose its answer after doing the work.
 
 A :class:`Fault` selects requests (route name, path pattern, method) and says what happens to them (a status
 with the processor's own error body, a latency, a timeout, a drop) and when (``first_k`` matching calls,
@@ -9,6 +10,11 @@ idempotent result is never saved for it and a client retry with the same key can
 ``during_execution=True`` instead fires inside the processor's execution (Stripe: after the idempotency key is
 claimed), so its status is saved and replayed like a real Stripe 500 (PROCESSORS.md 1.5, S-IDEM), and its
 latency keeps the key in flight (a concurrent retry gets 409).
+
+A rule with ``lose_answer=True`` models the failure idempotency keys exist for: the processor executes the
+request in full (the object is created, its result saved under its idempotency key, the journal records it)
+and then the connection drops before the answer leaves. The client cannot tell whether anything happened; a
+retry with the same key gets the saved result, a retry with another key creates a second object.
 """
 
 from __future__ import annotations
@@ -30,7 +36,8 @@ _METHODS = frozenset({"GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS"
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Fault:
     """One fault rule. Selectors left ``None`` match everything; effects combine as latency, then
-    drop, timeout or status (first that is set, in that order).
+    drop, timeout or status (first that is set, in that order); ``lose_answer`` instead lets the request
+    execute and drops the connection afterwards (after any latency).
 
     ``path`` is a glob where ``*`` matches within one path segment and ``**`` across segments
     (``/v1/customers/*``). ``timeout`` holds the request ``timeout_seconds`` (longer than the clients under
@@ -50,6 +57,7 @@ class Fault:
     every_nth: int | None = None
     first_k: int | None = None
     during_execution: bool = False
+    lose_answer: bool = False
 
     def __post_init__(self) -> None:
         if self.method is not None and self.method.upper() not in _METHODS:
@@ -68,9 +76,19 @@ class Fault:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise InvalidFakeArgument(f"fault {name} must be >= 1, got {value}")
-        if self.status is None and not self.timeout and not self.drop and self.latency_seconds == 0:
+        if self.lose_answer and (self.status is not None or self.timeout or self.drop):
             raise InvalidFakeArgument(
-                "a fault needs an effect: status, latency_seconds, timeout or drop"
+                "lose_answer executes the request: it cannot also answer a status, time out or drop"
+            )
+        if (
+            self.status is None
+            and not self.timeout
+            and not self.drop
+            and not self.lose_answer
+            and self.latency_seconds == 0
+        ):
+            raise InvalidFakeArgument(
+                "a fault needs an effect: status, latency_seconds, timeout, drop or lose_answer"
             )
 
     @classmethod
@@ -96,6 +114,7 @@ class Fault:
             "every_nth": (int,),
             "first_k": (int,),
             "during_execution": (bool,),
+            "lose_answer": (bool,),
         }
         for name, value in data.items():
             allowed = types[name]

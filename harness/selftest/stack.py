@@ -132,6 +132,7 @@ class VariantStack:
             rebuild_from_env=rebuild_from_env,
             close=close,
             asgi_app=app,
+            app_loop=self._apps.loop,
         )
 
     def close(self) -> None:

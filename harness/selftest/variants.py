@@ -306,6 +306,14 @@ ADVERSARIAL: tuple[Variant, ...] = (
         build=lambda: _adapters(stripe=rails.stripe_factory(events.BalanceSignStripeAdapter)),
     ),
     Variant(
+        name="stripe-cents-credited-as-dollars",
+        defect="Stripe's net_amount (integer cents) is read as dollars: a 10.00 USD transfer credits "
+        "1,000 USD",
+        source="issue 11 class 2 (each processor's amount convention; minor units read as major)",
+        component="adapter_factories",
+        build=lambda: _adapters(stripe=rails.stripe_factory(events.CentsAsDollarsStripeAdapter)),
+    ),
+    Variant(
         name="invoice-payment-failed-upgrades",
         defect="invoice.payment_failed, voided or uncollectible raise the plan like invoice.paid",
         source="issue 11 class 2 (invoice.payment_failed upgraded a plan)",
@@ -333,6 +341,14 @@ ADVERSARIAL: tuple[Variant, ...] = (
         source="issue 11 class 3 (a charge let the balance go below zero)",
         component="routers",
         build=_router(charges.router, "charge", limits.charge_checking_cost_only, methods=["POST"]),
+    ),
+    Variant(
+        name="margin-applied-twice",
+        defect="the margin is multiplied in twice: the marked-up amount is marked up again (1000 at 10% "
+        "charges 1210) while the record shows the cost and the margin",
+        source="issue 11 class 3 (margin at and beyond both clamp ends; the charge agrees with its record)",
+        component="pricing",
+        build=lambda: {"pricing": money.price_with_margin_twice},
     ),
     Variant(
         name="idempotency-key-reuse-replays",

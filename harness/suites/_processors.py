@@ -231,6 +231,20 @@ class Processors:
         )
         return result
 
+    def stripe_customers_of(self, account_id: str) -> list[dict[str, Any]]:
+        """The Stripe customers whose metadata names `account_id`, among the newest hundred."""
+        page = self._fake_call(
+            "stripe",
+            "GET",
+            "/v1/customers",
+            params={"limit": "100"},
+            auth=self._stripe_auth(),
+            quiet=True,
+        )
+        return [
+            c for c in page["data"] if (c.get("metadata") or {}).get("account_id") == account_id
+        ]
+
     def stripe_events(self, event_type: str) -> list[dict[str, Any]]:
         """Events of one type as Stripe lists them (newest first)."""
         page = self._fake_call(
@@ -258,6 +272,24 @@ class Processors:
             "xendit", "POST", f"/_fake/invoices/{invoice_id}/pay", json_body={}
         )
         return result
+
+    def xendit_invoices_like(self, invoice_id: str) -> list[dict[str, Any]]:
+        """Every invoice Xendit holds under the `external_id` of `invoice_id` (the merchant's own reference
+        for one payment: a retried create lands there too), `invoice_id` included."""
+        key = str(self.config("xendit")["secret_key"])
+        invoice = self._fake_call(
+            "xendit", "GET", f"/v2/invoices/{invoice_id}", auth=(key, ""), quiet=True
+        )
+        external_id = str(invoice["external_id"])
+        found = self._fake_call(
+            "xendit",
+            "GET",
+            "/v2/invoices",
+            params={"external_id": external_id, "limit": "100"},
+            auth=(key, ""),
+            quiet=True,
+        )
+        return list(found if isinstance(found, list) else found.get("data", []))
 
     def xendit_charge_plan(self, plan_id: str) -> None:
         """The customer activates the recurring plan and its first cycle is charged."""
@@ -287,6 +319,14 @@ class Processors:
         nonce = str(payload["payload"]["authorization"]["nonce"])
         self.api.note(f"x402 payment of {value_micros} micros signed (nonce {nonce[:18]}…)")
         return X402Payment(header=header, nonce=nonce, value_micros=value_micros)
+
+    def cdp_settlement(self, nonce: str) -> dict[str, Any] | None:
+        """The CDP fake's record of the transfer that settled the authorisation `nonce` (transaction,
+        payer, payTo, value, asset, nonce, settledAt), or None while it has not settled."""
+        for settlement in self._fake_call("cdp", "GET", "/_fake/settlements", quiet=True):
+            if str(settlement.get("nonce")) == nonce:
+                return dict(settlement)
+        return None
 
     # -- signing webhooks ourselves ------------------------------------------------------------------------
 

@@ -5,9 +5,11 @@ however the response ends. To see *when* it happens a suite must act between two
 event, look at the ledger, then read on (or hang up). Two ways to do that, chosen by what the target is:
 
 * a service at a URL: a real socket (`httpx` streaming); hanging up closes the connection;
-* the in-process reference (no socket): its ASGI app driven directly with our own ``receive``/``send``, on a
-  private event loop; ``send`` hands us each chunk, ``receive`` says ``http.disconnect`` when we hang up. The
-  app's database is reached from that loop too, which works for the embedded SQLite default.
+* the in-process reference (no socket): its ASGI app driven directly with our own ``receive``/``send``, on
+  the app's own event loop (its database engine and processor clients, the facilitator's for an x402
+  session, are bound to it); ``send`` hands us each chunk, ``receive`` says ``http.disconnect`` when we hang
+  up. The suite's look between two events runs on a worker thread while ``send`` waits for it, so the app
+  loop stays free to answer it. An app without a known loop is driven on a private one.
 """
 
 from __future__ import annotations
@@ -77,18 +79,21 @@ def stream_usage(
     all_headers = {"content-type": "application/json", **dict(headers or {})}
     request = api.client.build_request("POST", "/v1/usage", content=payload, headers=all_headers)
     if api.target.asgi_app is not None:
-        result = asyncio.run(
-            asyncio.wait_for(
-                _drive_asgi(
-                    api.target.asgi_app,
-                    payload,
-                    all_headers,
-                    on_first_event,
-                    hang_up_after_first_event,
-                ),
-                timeout_seconds,
-            )
+        drive = asyncio.wait_for(
+            _drive_asgi(
+                api.target.asgi_app,
+                payload,
+                all_headers,
+                on_first_event,
+                hang_up_after_first_event,
+            ),
+            timeout_seconds,
         )
+        loop = api.target.app_loop
+        if loop is None:
+            result = asyncio.run(drive)
+        else:
+            result = asyncio.run_coroutine_threadsafe(drive, loop).result(timeout_seconds + 5.0)
     else:
         result = _over_socket(
             api, payload, all_headers, on_first_event, hang_up_after_first_event, timeout_seconds
@@ -165,8 +170,9 @@ async def _drive_asgi(
         result.raw += message.get("body", b"")
         if not first_seen.is_set() and _first_event_complete(result.raw):
             if on_first_event is not None:
-                # runs while the app waits for this send to return: nothing else of this stream happens
-                on_first_event()
+                # runs while the app waits for this send to return: nothing else of this stream happens;
+                # on a thread, so its own requests to the app can run on the app's loop meanwhile
+                await asyncio.get_running_loop().run_in_executor(None, on_first_event)
             if hang_up:
                 result.hung_up = True
             first_seen.set()

@@ -13,6 +13,7 @@ Observed black-box only: the ledger, the facilitator's journal in the CDP fake, 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -43,6 +44,12 @@ UNIT_DELAY_MS = 150
 #: The settle timeout of the rebuilt target, and how long the facilitator then takes to settle.
 SHORT_SETTLE_TIMEOUT_SECONDS = 0.15
 SLOW_SETTLE_SECONDS = 0.6
+#: A settle slow but inside its timeout: 85% of it. A session that gives up early (at 80% or less) sees it
+#: fail; the 0.3 s left over is the facilitator's own work plus the loopback round trip.
+WITHIN_TIMEOUT_SETTLE_TIMEOUT_SECONDS = 2.0
+WITHIN_TIMEOUT_SETTLE_SECONDS = 1.7
+#: How long a look between two events of a paused in-process stream waits for a settle that should not come.
+SETTLE_LOOK_SECONDS = 1.0
 
 
 def _unit_delay_ms(api: Api) -> int:
@@ -329,6 +336,68 @@ def test_a_settle_past_its_timeout_still_serves_and_is_counted_unconfirmed(
             processors.close()
 
 
+def test_a_settle_slow_but_within_its_timeout_is_counted_settled(
+    target: Target, payments_options: PaymentsOptions
+) -> None:
+    """A `/settle` taking 85% of the settle timeout: it is waited for and counted settled (never failed or
+    unconfirmed), and the facilitator completed exactly one settle for the payment."""
+    require_live(target)
+    if not target.capabilities.rebuildable:
+        not_applicable(
+            f"{target.name} cannot be rebuilt with a known settle timeout, and a settle just inside its "
+            "real one (30 s by default) is not a gate check: run the gate on the embedded reference for this"
+        )
+    with (
+        target.rebuild(settle_timeout_seconds=WITHIN_TIMEOUT_SETTLE_TIMEOUT_SECONDS) as patient,
+        Api(patient, seed=payments_options.seed) as api,
+    ):
+        processors = Processors(api)
+        try:
+            requirements = _requirements(api)
+            payment = processors.x402_payment(requirements, 1_000)
+            mark = processors.mark()
+            with (
+                processors.fault(
+                    "cdp",
+                    path="**/settle",
+                    method="POST",
+                    latency_seconds=WITHIN_TIMEOUT_SETTLE_SECONDS,
+                    first_k=1,
+                ),
+                settle_delta(api) as delta,
+            ):
+                started = time.monotonic()
+                response = _paid_usage(api, payment, [100])
+                took = time.monotonic() - started
+            body = api.expect(response, 200, SettleFailure, "served after a slow settle")
+            settles = _settles_of(processors, mark, payment)
+            if body.get("spent_micros") != 100:
+                api.fail(
+                    SettleFailure,
+                    observed=f"body {body}",
+                    expected="the normal body with spent_micros=100",
+                )
+            if delta["settled"] != 1 or _attempts(delta) != 1:
+                api.fail(
+                    SettleFailure,
+                    observed=(
+                        f"settle outcomes grew by {delta} (settle timeout "
+                        f"{WITHIN_TIMEOUT_SETTLE_TIMEOUT_SECONDS} s, /settle held "
+                        f"{WITHIN_TIMEOUT_SETTLE_SECONDS} s, the request took {took:.2f} s)"
+                    ),
+                    expected="one settle counted as settled: it finished inside its timeout",
+                )
+            done = [s for s in settles if 200 <= int(s["status"]) < 300]
+            if len(settles) != 1 or len(done) != 1:
+                api.fail(
+                    SettleFailure,
+                    observed=f"the facilitator saw {len(settles)} /settle, {len(done)} completed",
+                    expected="exactly one /settle for the payment, completed",
+                )
+        finally:
+            processors.close()
+
+
 # ---------------------------------------------------------------------------------------- SSE
 
 
@@ -425,4 +494,66 @@ def test_a_client_that_hangs_up_mid_stream_is_settled_exactly_once(api: Api) -> 
             SettleFailure,
             observed=f"settle outcomes grew by {delta}",
             expected="exactly one settle attempt after the client hung up",
+        )
+
+
+def test_every_x402_paid_session_settles_exactly_once_at_the_facilitator(
+    api: Api, processors: Processors
+) -> None:
+    """Five x402 sessions, ended every way a response ends (buffered JSON, a stream to its last event, a
+    stream that runs out of its authorisation, a client that hangs up mid-stream, a request that charged
+    nothing): the facilitator's journal holds exactly one `/settle` for each payment that was spent from,
+    none for the idle one, and none for a stream while its route still runs."""
+    requirements = _requirements(api)
+    mark = processors.mark()
+    delay = {"chunk_delay_ms": _unit_delay_ms(api)}
+    during: dict[str, int] = {}
+    # in process the stream is paused while we look, so a premature settle has time to show; over a
+    # socket the route runs on meanwhile, so only an immediate look is fair
+    patience = SETTLE_LOOK_SECONDS if api.target.asgi_app is not None else 0.0
+
+    def look() -> None:
+        early = wait_until(
+            lambda: _settles_of(processors, mark, sessions["streamed"]),
+            timeout_seconds=patience,
+        )
+        during["streamed"] = len(early or [])
+
+    def paid() -> X402Payment:
+        return processors.x402_payment(requirements, 1_000)
+
+    def streamed(payment: X402Payment, charges: list[int], **how: Any) -> int:
+        headers = {"X-PAYMENT": payment.header}
+        body = {"charges_micros": charges, **delay}
+        return stream_usage(api, body, headers=headers, **how).status
+
+    sessions = {name: paid() for name in ("buffered", "streamed", "ran-out", "hung-up", "idle")}
+    statuses = {
+        "buffered": _paid_usage(api, sessions["buffered"], [100, 200]).status_code,
+        "streamed": streamed(sessions["streamed"], [100, 200], on_first_event=look),
+        "ran-out": streamed(sessions["ran-out"], [600, 600]),
+        "hung-up": streamed(sessions["hung-up"], [100] * 5, hang_up_after_first_event=True),
+        "idle": _paid_usage(api, sessions["idle"], []).status_code,
+    }
+    if set(statuses.values()) != {200}:
+        api.fail(
+            SettleFailure,
+            observed=f"HTTP statuses {statuses}",
+            expected="HTTP 200 for every session (a stream refuses an over-cap unit in-stream)",
+        )
+    # the hung-up session settles after the response ended, outside the route's flow: shortly
+    wait_until(lambda: _settles_of(processors, mark, sessions["hung-up"]))
+    counts = {name: len(_settles_of(processors, mark, p)) for name, p in sessions.items()}
+    wanted = {name: 0 if name == "idle" else 1 for name in sessions}
+    if counts != wanted or during.get("streamed"):
+        api.fail(
+            SettleFailure,
+            observed=(
+                f"/settle calls at the facilitator per session: {counts}; "
+                f"{during.get('streamed')} while the streamed session's route still ran"
+            ),
+            expected=(
+                f"exactly one per session that spent, none for the idle one: {wanted}; none before a "
+                "stream's route finished"
+            ),
         )

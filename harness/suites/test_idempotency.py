@@ -6,8 +6,9 @@ and may report one payment through two different events (an x402 `/pay` and the 
 webhook; a Xendit PAID then SETTLED callback). Each must credit once. A charge repeated for one inference
 debits once, and one inference has one outcome (PRIOR_ART.md §1 defect 6: duplicate outcome rows gave
 arbitrary money). Outbound, a top-up repeated with one client `Idempotency-Key` creates one processor object,
-and after a 5xx, a timeout or a dropped connection the target's retries carry one idempotency key so the
-processor sees one object. Any permutation of a set of events converges to the same ledger and tier.
+and after a 5xx, a timeout, a dropped connection or an answer lost after the processor did the work the
+target's retries carry one idempotency key so the processor sees one object. Any permutation of a set of
+events converges to the same ledger and tier.
 Reconciliation completes with a result, never an exception (defect 10).
 
 Truth surfaces: the ledger and balances of the target, and the fakes' journals (what the processor saw).
@@ -18,6 +19,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -25,6 +27,7 @@ from hypothesis import Phase, given, seed, settings
 from hypothesis import strategies as st
 
 from harness.suites import _fixtures
+from harness.suites._deliveries import CDP_SETTLED
 from harness.suites._processors import (
     STRIPE_FUNDED_EVENT,
     Processors,
@@ -33,7 +36,14 @@ from harness.suites._processors import (
     stripe_invoice_paid,
     stripe_subscription_deleted,
 )
-from harness.suites._support import Api, error_code, not_applicable, require_live, unique
+from harness.suites._support import (
+    Api,
+    error_code,
+    not_applicable,
+    require_live,
+    unique,
+    wait_until,
+)
 from harness.suites.failures import IdempotencyFailure
 from harness.suites.plugin import PaymentsOptions
 from harness.target import Target
@@ -174,6 +184,130 @@ def test_an_x402_payment_and_its_settlement_webhook_credit_once(
     api.expect(paid, 200, IdempotencyFailure, "the x402 payment settles and is credited")
     processors.drain("cdp")
     _expect_credited_once(api, account, 1_500_000, [f"nonce {payment.nonce}"])
+
+
+#: How long the facilitator holds its answer to the target's retried settle: the time the suite has to
+#: deliver an earlier report of the payment while `/pay` is still running.
+PAY_HELD_SECONDS = 3.0
+
+
+def _cdp_report(settlement: dict[str, Any], event_id: str, *, with_nonce: bool) -> bytes:
+    """A settlement event in the CDP fake's shape (fakes/cdp/webhooks.py) for a settled transfer; without
+    the nonce it names only the transaction, as a report of a transfer the target cannot attribute."""
+    data = {
+        key: settlement[key]
+        for key in ("transaction", "network", "payer", "value", "asset", "nonce")
+        if with_nonce or key != "nonce"
+    }
+    settled = time.gmtime(float(settlement["settledAt"]))
+    event = {
+        "eventId": event_id,
+        "eventType": CDP_SETTLED,
+        "createdAt": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", settled),
+        "data": {**data, "from": settlement["payer"], "to": settlement["payTo"]},
+    }
+    return json.dumps(event, separators=(",", ":")).encode()
+
+
+def _reconcile_cdp(api: Api) -> dict[str, Any]:
+    response = api.call(
+        "POST", "/admin/reconcile/cdp", params={"dry_run": "false"}, headers=api.admin_headers()
+    )
+    if response.status_code in (401, 403):
+        pytest.skip(f"{api.target.name} refuses the admin secret the harness sends for reconcile")
+    return dict(api.expect(response, 200, IdempotencyFailure, "reconcile cdp answers a result"))
+
+
+@pytest.mark.parametrize("first_report", ["settlement-webhook", "transfer-without-nonce"])
+def test_a_report_landing_while_pay_still_runs_credits_the_top_up_once(
+    api: Api, processors: Processors, first_report: str
+) -> None:
+    """The facilitator settles an x402 top-up but its answer to `/pay` is lost, and it holds the answer to
+    the target's retry; meanwhile the payment is reported first by the facilitator's settlement webhook
+    (naming the authorisation nonce `/pay` sent: it credits the top-up's account as it lands), or by a
+    report naming only the transaction (the target cannot attribute it yet: `/pay` must then credit what
+    that report recorded). Either way the top-up is credited once, exactly what was paid; the redelivered
+    webhook and two reconciles move nothing."""
+    amount = 1_250_000
+    account = api.new_account()
+    response = api.call(
+        "POST", "/v1/payments/topup/cdp", json_body={"account_id": account, "amount_micros": amount}
+    )
+    topup = api.expect(response, 201, IdempotencyFailure, "a CDP top-up starts")
+    payment = processors.x402_payment(
+        topup["details"]["payment_requirements"]["accepts"][0], amount
+    )
+    url = f"/v1/payments/topup/cdp/{topup['id']}/pay"
+    ids = [f"nonce {payment.nonce}"]
+    with (
+        processors.delivery("cdp", "held") as held,
+        processors.fault("cdp", route="settle", lose_answer=True, first_k=1),
+        processors.fault("cdp", route="settle", latency_seconds=PAY_HELD_SECONDS, first_k=2),
+        ThreadPoolExecutor(max_workers=1) as pool,
+    ):
+        pay = pool.submit(api.call, "POST", url, headers={"X-PAYMENT": payment.header})
+        settlement = wait_until(lambda: processors.cdp_settlement(payment.nonce))
+        webhooks = wait_until(lambda: held.deliveries()["held"])
+        if settlement is None or not webhooks:
+            api.fail(
+                IdempotencyFailure,
+                observed=f"/pay: the facilitator settled {settlement}, held webhooks {webhooks}",
+                expected="the target settles the payment at the facilitator (its webhook held)",
+                event_ids=ids,
+            )
+        ids.append(str(settlement["transaction"]))
+        if first_report == "settlement-webhook":
+            held.release()
+            processors.drain("cdp")
+        else:
+            body = _cdp_report(settlement, unique("evt"), with_nonce=False)
+            headers = processors.signed(
+                "cdp", body, event_id=json.loads(body)["eventId"], event_type=CDP_SETTLED
+            )
+            api.expect(
+                processors.deliver("cdp", body, headers),
+                200,
+                IdempotencyFailure,
+                "a validly signed report of the transfer is acknowledged",
+            )
+        landed, running = api.account(account), not pay.done()
+        paid = pay.result(timeout=60)
+        held.release()
+        processors.drain("cdp")
+    if paid.status_code != 200 and paid.status_code < 500:
+        api.fail(
+            IdempotencyFailure,
+            observed=f"/pay answered {paid.status_code} {paid.text[:200]}",
+            expected="200 (or a 5xx while the facilitator failed): the payment did settle",
+            event_ids=ids,
+        )
+    if first_report == "settlement-webhook" and running and landed["balance_micros"] != amount:
+        api.fail(
+            IdempotencyFailure,
+            observed=f"balance {landed['balance_micros']} once the settlement webhook naming nonce "
+            f"{payment.nonce} was acknowledged, while /pay was still running",
+            expected=f"the top-up's account credited {amount} by the webhook, found by the nonce /pay sent",
+            event_ids=ids,
+        )
+    _expect_credited_once(api, account, amount, ids)
+    again = _cdp_report(settlement, str(webhooks[0]), with_nonce=True)
+    headers = processors.signed("cdp", again, event_id=str(webhooks[0]), event_type=CDP_SETTLED)
+    api.expect(
+        processors.deliver("cdp", again, headers),
+        200,
+        IdempotencyFailure,
+        "the settlement webhook redelivered is acknowledged",
+    )
+    reports = [_reconcile_cdp(api) for _ in range(2)]
+    fixed = [m for r in reports for m in r.get("mismatches", []) if m.get("fixed")]
+    if fixed:
+        api.fail(
+            IdempotencyFailure,
+            observed=f"reconcile cdp after the payment was credited fixed {fixed}",
+            expected="nothing to fix: the payment is credited",
+            event_ids=ids,
+        )
+    _expect_credited_once(api, account, amount, ids)
 
 
 def test_a_xendit_invoice_reported_paid_then_settled_credits_once(
@@ -470,6 +604,59 @@ def test_retries_after_a_processor_fault_reuse_one_idempotency_key(
                 )
         finally:
             processors.close()
+
+
+@pytest.mark.parametrize(
+    ("rail", "path"),
+    [("xendit", "/v2/invoices"), ("stripe", "/v1/customers")],
+    ids=["xendit-invoice", "stripe-customer"],
+)
+def test_a_top_up_whose_answer_was_lost_leaves_one_object_at_the_processor(
+    api: Api, processors: Processors, rail: str, path: str
+) -> None:
+    """The processor creates the object, then the connection drops before its answer arrives (the failure
+    idempotency keys exist for): the target cannot tell it happened, retries, and the processor must see
+    that retry as the same request. Counted at the processor, whatever keys were sent: one object."""
+    account = api.new_account()
+    with processors.fault(rail, path=path, method="POST", lose_answer=True, first_k=1) as rule:
+        response = api.call(
+            "POST",
+            f"/v1/payments/topup/{rail}",
+            json_body={"account_id": account, "amount_micros": 1_000_000},
+        )
+        fired = processors.fault_stats(rail, rule)["fired"]
+    if response.status_code != 201 or fired != 1:
+        api.fail(
+            IdempotencyFailure,
+            observed=f"HTTP {response.status_code} {response.text[:200]} (the answer was lost {fired} time(s))",
+            expected="the top-up succeeds: the target retries past an answer lost after the work was done",
+        )
+    topup = response.json()
+    if rail == "xendit":
+        kept = topup.get("processor_ref")
+        objects = processors.xendit_invoices_like(str(kept))
+    else:
+        objects = processors.stripe_customers_of(account)
+        kept = (topup.get("details") or {}).get("customer")
+        if not objects:
+            not_applicable(
+                f"{api.target.name} tags no Stripe customer with metadata.account_id, so the customers "
+                "one top-up made cannot be told from others; the Xendit case checks a lost answer"
+            )
+    refs = sorted(str(o.get("id")) for o in objects)
+    # the object the target keeps, where its answer names one (the contract does not pin the Stripe one)
+    if len(refs) != 1 or (kept is not None and refs != [str(kept)]):
+        api.fail(
+            IdempotencyFailure,
+            observed=(
+                f"{rail} holds {len(refs)} object(s) for the top-up {topup.get('id')}: {refs}; the target "
+                f"keeps {kept}"
+            ),
+            expected=(
+                f"exactly one {rail} object, the one the target keeps: a retry after a lost answer is the "
+                "same request to the processor (one idempotency key), never a second object"
+            ),
+        )
 
 
 def test_a_processor_that_keeps_failing_gets_a_structured_error_after_bounded_retries(

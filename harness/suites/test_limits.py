@@ -12,6 +12,13 @@
 * A reconcile dry run reports a payment missing from the ledger and moves nothing; the real run credits it.
 * Paid usage with an unverifiable x402 payment (a zero signature claiming a fortune, an unfunded wallet,
   another recipient) is not served: `402`, no unit of output.
+* A paid session that spends the whole balance settles it once, whether answered as JSON, streamed to its
+  end or left by its client mid-stream: one debit, never below zero, one settle.
+* Sessions of one wallet that overlap (one streaming slowly while others start, some at once) never hold
+  more than the balance between them: a session that finds nothing available is `402 insufficient_credit`,
+  every unit served is debited, and the debits never pass the balance.
+* The smallest payment each rail can make (1 atomic USDC unit = 1 micro; 1 cent on Stripe and Xendit) and
+  the largest payment a target credits ($100,000,000) are each credited exactly, once.
 """
 
 from __future__ import annotations
@@ -28,9 +35,11 @@ from hypothesis import strategies as st
 from fakes.cdp.payer import X402Payer
 from harness.contract import pinned_contract
 from harness.suites import _fixtures
+from harness.suites._deliveries import crediting_delivery, deliver, signed_headers
 from harness.suites._generation import generated
 from harness.suites._processors import Processors
-from harness.suites._support import Api, error_code, unique
+from harness.suites._streams import stream_usage
+from harness.suites._support import Api, error_code, unique, wait_until
 from harness.suites.failures import IdempotencyFailure, MoneyMathFailure, SettleFailure
 from harness.suites.plugin import PaymentsOptions
 from harness.suites.test_margin_math import Clamp, _require_clamp, clamp
@@ -504,6 +513,175 @@ def test_paid_usage_with_an_unverifiable_payment_is_not_served(
             SettleFailure,
             observed=f"usage paid by {forgery}: HTTP {answer.status_code}, output {served}",
             expected="402 and no unit served: a payment is verified before the first unit",
+        )
+
+
+@pytest.mark.parametrize("ending", ["buffered", "streamed", "hung-up"])
+def test_a_session_spending_the_whole_balance_settles_it_once_however_it_ends(
+    api: Api, ending: str
+) -> None:
+    """300 of credit and three units of 100, answered as JSON, streamed to the last event, or left by a
+    client after the first event: one debit of what was spent (all 300, or at least the first unit after a
+    hang-up), the balance is the rest and never below zero, and one settle attempt, counted settled."""
+    account = api.funded_account(300)
+    before = api.settle_counts()
+    body = {"account_id": account, "charges_micros": [100, 100, 100]}
+    if ending == "buffered":
+        status = api.call("POST", "/v1/usage", json_body=body).status_code
+    else:
+        # over a socket the units are paced, so a hang-up lands before the last one is produced
+        delay = 0 if api.target.asgi_app is not None else 150
+        status = stream_usage(
+            api,
+            {**body, "chunk_delay_ms": delay},
+            hang_up_after_first_event=ending == "hung-up",
+        ).status
+
+    def attempts() -> float:
+        after = api.settle_counts()
+        return sum(after[k] - before[k] for k in ("settled", "failed", "unconfirmed"))
+
+    # a hung-up session settles once the target notices the client left: shortly after
+    wait_until(attempts)
+    debits = [d["amount_micros"] for d in api.entries(account, kind="debit")]
+    balance = api.account(account)["balance_micros"]
+    after = api.settle_counts()
+    delta = {k: after[k] - before[k] for k in after}
+    spent = debits[0] if len(debits) == 1 else None
+    whole = spent == 300 if ending != "hung-up" else spent in (100, 200, 300)
+    if status != 200 or not whole or balance != 300 - (spent or 0):
+        api.fail(
+            SettleFailure,
+            observed=f"{ending}: HTTP {status}, debits {debits}, balance {balance}",
+            expected=(
+                "HTTP 200 and exactly one debit of what was spent ("
+                + ("all 300" if ending != "hung-up" else "100 to 300 after a hang-up")
+                + "), the balance 300 less that debit"
+            ),
+        )
+    if delta["settled"] != 1 or attempts() != 1:
+        api.fail(
+            SettleFailure,
+            observed=f"{ending}: settle outcomes grew by {delta}",
+            expected="exactly one settle attempt for the session, counted settled",
+        )
+
+
+#: A wallet, the first session's hold on it, and what each later session wants: the later ones find
+#: BALANCE - HOLD available between them, so at most one of them can be served.
+OVERLAP_BALANCE, OVERLAP_UNIT = 300, 100
+OVERLAP_HOLD = 2 * OVERLAP_UNIT
+OVERLAPPING = 4
+
+
+def _served(answer: Any) -> int:
+    """What a buffered usage answer says was served (and must be paid): its `spent_micros`, 0 refused."""
+    return int(answer.json().get("spent_micros") or 0) if answer.status_code == 200 else 0
+
+
+def test_overlapping_sessions_of_one_wallet_never_hold_or_spend_more_than_its_balance(
+    api: Api,
+) -> None:
+    """A session streams slowly holding 200 of a 300 wallet; while it is open another session, then four at
+    once, ask for 100 each: at most 100 more is served (the others get `402 insufficient_credit`), every unit
+    served is debited, the debits never pass 300 and the balance never goes below zero.
+
+    A hold that is not counted (or lapses at once) lets every session reserve the whole balance: the later
+    ones are served, the first one's settle then finds the money gone, and units go out unpaid."""
+    account = api.funded_account(OVERLAP_BALANCE)
+    # over a socket the units are paced, so the first session is still open while the others run
+    delay = 0 if api.target.asgi_app is not None else 1000
+    later: list[Any] = []
+    open_while_later_ran: list[bool] = []
+
+    def start_the_others() -> None:
+        # runs between the first session's first and second unit: its hold is in place
+        body = {"account_id": account, "charges_micros": [OVERLAP_UNIT]}
+        later.append(api.call("POST", "/v1/usage", json_body=body))
+        requests = [api.build("POST", "/v1/usage", json_body=body) for _ in range(OVERLAPPING)]
+        later.extend(api.concurrently(requests))
+        open_while_later_ran.append(not api.entries(account, kind="debit"))
+
+    first = stream_usage(
+        api,
+        {
+            "account_id": account,
+            "charges_micros": [OVERLAP_UNIT, OVERLAP_UNIT],
+            "chunk_delay_ms": delay,
+        },
+        on_first_event=start_the_others,
+    )
+    streamed = [d for name, d in first.events if name == "message" and "unit" in d]
+    served = [len(streamed) * OVERLAP_UNIT] + [_served(a) for a in later]
+    debits = [int(d["amount_micros"]) for d in api.entries(account, kind="debit")]
+    balance = int(api.account(account)["balance_micros"])
+    refusals = [
+        f"{a.status_code} {error_code(a)}"
+        for a in later
+        if a.status_code != 200 and (a.status_code, error_code(a)) != (402, "insufficient_credit")
+    ]
+    seen = (
+        f"the first session served {served[0]} (HTTP {first.status}); the later ones answered "
+        f"{[a.status_code for a in later]} serving {served[1:]}; debits {debits}, balance {balance}"
+    )
+    if sum(served) != sum(debits) or sum(debits) > OVERLAP_BALANCE or balance < 0:
+        api.fail(
+            SettleFailure,
+            observed=seen,
+            expected=f"every unit served debited (served == debited), debits at most {OVERLAP_BALANCE}, "
+            f"balance {OVERLAP_BALANCE} less the debits and never below zero",
+        )
+    if refusals:
+        api.fail(
+            SettleFailure,
+            observed=f"{seen}; refusals {refusals}",
+            expected="a session that cannot reserve is refused 402 insufficient_credit",
+        )
+    if open_while_later_ran == [True] and (
+        served[0] != OVERLAP_HOLD or sum(served[1:]) > OVERLAP_BALANCE - OVERLAP_HOLD
+    ):
+        api.fail(
+            SettleFailure,
+            observed=seen,
+            expected=f"the first session, open while the others ran, holds {OVERLAP_HOLD} and is served "
+            f"it; the others share the {OVERLAP_BALANCE - OVERLAP_HOLD} left (402 once it is held)",
+        )
+
+
+# ------------------------------------------------------------------------------------------ credits
+
+#: The smallest payment each rail can make: 1 atomic unit of USDC (1 micro), 1 US cent.
+SMALLEST_MICROS = {"cdp": 1, "stripe": 10_000, "xendit": 10_000}
+#: The largest single payment a target must credit: $100,000,000, the reference's limit (a top-up may be
+#: opened for up to the contract's 10^15, but a payment event past 10^14 is refused as out of range).
+LARGEST_PAYMENT_MICROS = 10**14
+
+
+@pytest.mark.parametrize("size", ["smallest", "largest"])
+@pytest.mark.parametrize("rail", ["stripe", "xendit", "cdp"])
+def test_the_smallest_and_largest_payment_on_every_rail_is_credited_exactly_once(
+    api: Api, processors: Processors, rail: str, size: str
+) -> None:
+    """A top-up of the rail's smallest payable amount (or the largest payment credited), reported paid by its
+    processor's validly signed event, twice: both acknowledged, one credit of exactly the amount."""
+    amount = SMALLEST_MICROS[rail] if size == "smallest" else LARGEST_PAYMENT_MICROS
+    delivery = crediting_delivery(api, processors, rail, amount)
+    answers = [deliver(processors, delivery, signed_headers(delivery)) for _ in range(2)]
+    state = api.account(delivery.account)
+    credits = [int(e["amount_micros"]) for e in api.entries(delivery.account, kind="credit")]
+    if (
+        [a.status_code for a in answers] != [200, 200]
+        or credits != [amount]
+        or int(state["balance_micros"]) != amount
+        or int(state["lifetime_paid_micros"]) != amount
+    ):
+        api.fail(
+            MoneyMathFailure,
+            observed=f"{rail} payment of {amount} micros delivered twice: HTTP "
+            f"{[a.status_code for a in answers]}, credits {credits}, balance "
+            f"{state['balance_micros']}, lifetime paid {state['lifetime_paid_micros']}",
+            expected=f"both acknowledged (200) and exactly one credit of {amount} micros",
+            event_ids=[delivery.event_id],
         )
 
 

@@ -80,6 +80,12 @@ BAD_INPUTS = [
     ("gate expect nonsense", ["gate", "--expect", "maybe"], "--expect"),
     ("gate unknown option", ["gate", "--bogus"], "--bogus"),
     ("gate self-test with a target", ["gate", "--self-test", "--target", "{html}"], "--self-test"),
+    ("gate variant without self-test", ["gate", "--variant", "settle-twice"], "--self-test"),
+    (
+        "gate self-test unknown variant",
+        ["gate", "--self-test", "--variant", "nope"],
+        "unknown variant",
+    ),
     (
         "replay report dir under a file",
         ["replay", "{file}", "--target", "{html}", "--report-dir", "{file}/r"],

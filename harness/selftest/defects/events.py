@@ -1,7 +1,7 @@
 """Event-reading defects: what a verified processor event is taken to mean (issue 11, class 2).
 
 Every adapter reads the processor's events almost right: the currency forgotten (IDR or JPY credited as
-USD), Stripe's customer-balance sign inverted, a failed invoice or a failed recurring cycle read as paid, a
+USD), Stripe's minor units read as major ones, Stripe's customer-balance sign inverted, a failed invoice or a failed recurring cycle read as paid, a
 failed or non-USDC settlement credited.
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from harness.reference.money import decimal_to_micros
-from harness.reference.rails.base import PaymentReceived, ProcessorEvent
+from harness.reference.rails.base import PaymentReceived, ProcessorEvent, ProcessorRecord
 from harness.reference.rails.cdp import CdpAdapter
 from harness.reference.rails.stripe import StripeAdapter, _effects
 from harness.reference.rails.xendit import XenditAdapter
@@ -21,6 +21,7 @@ from harness.reference.rails.xendit import XenditAdapter
 __all__ = [
     "AnySettlementCdpAdapter",
     "BalanceSignStripeAdapter",
+    "CentsAsDollarsStripeAdapter",
     "CurrencyBlindStripeAdapter",
     "CurrencyBlindXenditAdapter",
     "FailedCycleXenditAdapter",
@@ -56,6 +57,35 @@ class CurrencyBlindStripeAdapter(StripeAdapter):
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> ProcessorEvent:
         """The currency ignored (the defect)."""
         return _as_usd(super().parse_webhook(body, headers))
+
+
+def _cents_as_dollars(payment: Any) -> Any:
+    """A USD amount in cents (a `PaymentReceived` or `ProcessorRecord`) converted as if it were dollars:
+    the integer Stripe sent becomes the major-unit text, a hundred times the money."""
+    if payment.amount_micros is None:
+        return payment
+    cents = payment.amount_micros // 10_000
+    return dataclasses.replace(
+        payment, amount_text=str(cents), amount_micros=decimal_to_micros(str(cents))
+    )
+
+
+class CentsAsDollarsStripeAdapter(StripeAdapter):
+    """Stripe's `net_amount` (integer cents) read as dollars: a 10.00 USD bank transfer (1000) credits
+    1,000 USD, in webhooks and in reconciliation alike."""
+
+    def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> ProcessorEvent:
+        """Every USD payment credited a hundred times over (the defect)."""
+        event = super().parse_webhook(body, headers)
+        effects = tuple(
+            _cents_as_dollars(e) if isinstance(e, PaymentReceived) else e for e in event.effects
+        )
+        return dataclasses.replace(event, effects=effects)
+
+    async def list_payments(self, customer_refs: list[str]) -> list[ProcessorRecord] | None:
+        """Reconciliation reads the amounts the same wrong way (one shared conversion)."""
+        records = await super().list_payments(customer_refs)
+        return None if records is None else [_cents_as_dollars(r) for r in records]
 
 
 class BalanceSignStripeAdapter(StripeAdapter):

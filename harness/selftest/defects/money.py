@@ -19,6 +19,7 @@ __all__ = [
     "price_ceil_as_floor_plus_one",
     "price_in_float",
     "price_recording_requested_margin",
+    "price_with_margin_twice",
     "price_without_clamp",
 ]
 
@@ -60,6 +61,18 @@ def price_without_clamp(
     return CustomerCharge(
         cost_micros=cost_micros, margin_bps=margin_bps, charged_micros=cost_micros + markup
     )
+
+
+def price_with_margin_twice(
+    cost_micros: int, margin_bps: int, *, min_bps: int, max_bps: int
+) -> CustomerCharge:
+    """The margin multiplied in twice: the marked-up amount is marked up again (a price helper called on
+    a price), so 1000 at 10% charges 1210; the record still shows the cost and the margin."""
+    once = compute_customer_charge(cost_micros, margin_bps, min_bps=min_bps, max_bps=max_bps)
+    twice = compute_customer_charge(
+        once.charged_micros, margin_bps, min_bps=min_bps, max_bps=max_bps
+    )
+    return dataclasses.replace(once, charged_micros=twice.charged_micros)
 
 
 async def apply_without_tier_flip(

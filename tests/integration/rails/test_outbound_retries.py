@@ -53,6 +53,22 @@ def test_xendit_invoice_retry_after_5xx_keeps_its_idempotency_key_and_creates_on
     assert len({c.idempotency_key for c in calls}) == 1
 
 
+def test_a_xendit_invoice_whose_answer_was_lost_is_retried_into_the_same_invoice(
+    stack: Stack,
+) -> None:
+    xendit = stack.fakes["xendit"]
+    xendit.faults.add(Fault(path="/v2/invoices", method="POST", lose_answer=True, first_k=1))
+    account = stack.new_account()
+    status, body = _topup(stack, "xendit", account)
+    assert status == 201, body
+    calls = [c for c in xendit.journal.calls(method="POST") if c.path == "/v2/invoices"]
+    # the first attempt ran at Xendit (its answer was lost); the retry with the same key replays it
+    assert len(calls) == 2 and all(200 <= c.status < 300 for c in calls)
+    assert len({c.idempotency_key for c in calls}) == 1
+    invoices = xendit.processor.invoices.list([("external_id", body["id"])])
+    assert [i.id for i in invoices] == [body["processor_ref"]]
+
+
 def test_a_processor_4xx_is_not_retried_and_answers_a_structured_error(stack: Stack) -> None:
     stripe = stack.fakes["stripe"]
     stripe.faults.add(Fault(path="/v1/customers", method="POST", status=400))

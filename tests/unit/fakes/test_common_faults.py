@@ -87,6 +87,9 @@ def test_stats_count_selected_and_fired_calls() -> None:
         ({"drop": 1}, "wrong type"),
         ({"latency_seconds": -1}, "latency_seconds"),
         ({"status": 500, "method": "FETCH"}, "method"),
+        ({"lose_answer": True, "status": 500}, "lose_answer"),
+        ({"lose_answer": True, "drop": True}, "lose_answer"),
+        ({"lose_answer": "yes"}, "wrong type"),
     ],
 )
 def test_malformed_rules_are_refused_with_a_message_naming_the_field(
@@ -150,6 +153,21 @@ async def test_a_drop_in_process_raises_a_remote_protocol_error_and_is_not_journ
         assert isinstance(caught.value, ConnectionDropped)
         assert (await client.get("/v1/things/a")).status_code == 200
     assert [e.status for e in app.journal.entries()] == [200]
+
+
+async def test_a_lost_answer_runs_the_request_journals_it_then_drops_the_connection() -> None:
+    sleep = RecordingSleep()
+    app = create_echo_app(sleep=sleep)
+    app.faults.add(Fault(route="things.create", lose_answer=True, latency_seconds=0.5, first_k=1))
+    async with client_for(app) as client:
+        with pytest.raises(httpx.RemoteProtocolError) as caught:
+            await client.post("/v1/things", content=b"first")
+        assert isinstance(caught.value, ConnectionDropped)
+        second = await client.post("/v1/things", content=b"second")
+    # the first request was executed (its webhook was sent: event 1) although its answer never came
+    assert second.json()["event"] == "evt_2"
+    assert [e.status for e in app.journal.entries()] == [200, 200]
+    assert sleep.calls == [0.5]
 
 
 async def test_a_held_request_really_waits_when_sleep_is_real() -> None:

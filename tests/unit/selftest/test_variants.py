@@ -44,10 +44,12 @@ REQUIRED = {
     "2: invoice.payment_failed upgrades": "invoice-payment-failed-upgrades",
     "2: a failed cycle upgrades": "failed-cycle-upgrades",
     "2: a failed settlement credited": "failed-settlement-credited",
+    "2: Stripe's cents credited as dollars": "stripe-cents-credited-as-dollars",
     "3: a charge overdraws": "charge-overdraws",
     "3: an Idempotency-Key reused with another amount replays": "idempotency-key-reuse-replays",
     "3: a reconcile dry run moves money": "reconcile-dry-run-moves-money",
     "3: an x402 top-up trusts the client's payment": "x402-top-up-trusts-the-client",
+    "3: the margin applied twice": "margin-applied-twice",
 }
 
 
