@@ -869,3 +869,34 @@ def _moved(api: Api, delivery: Delivery) -> tuple[int, str]:
     """The account's balance and tier."""
     balance = int(api.account(delivery.account)["balance_micros"])
     return balance, str(api.billing(delivery.account).get("plan_tier"))
+
+
+#: Amounts each rail's conversion to micros must refuse: finer than a micro, or beyond the contract.
+UNCONVERTIBLE: dict[str, tuple[Any, ...]] = {
+    "stripe": (MAX_MICROS // 10_000 + 1, 10**30),
+    "xendit": (1.0000001, "1.0000001", MAX_MICROS // 10**6 + 1, "1e30"),
+    "cdp": (str(MAX_MICROS + 1), str(10**40)),
+}
+
+
+@pytest.mark.parametrize(
+    ("rail", "amount"),
+    [(rail, amount) for rail, amounts in UNCONVERTIBLE.items() for amount in amounts],
+)
+def test_an_amount_finer_than_a_micro_or_beyond_the_contract_is_refused_without_a_5xx(
+    api: Api, processors: Processors, rail: str, amount: Any
+) -> None:
+    """The crediting event with such an amount: `400 invalid_payload` or a 200 no-op, nothing credited."""
+    delivery = crediting_delivery(api, processors, rail)
+    mutation = Mutation("amount", AMOUNT[rail][0], amount, also=tuple(AMOUNT[rail][1:]))
+    sent = delivery.with_event(mutation.apply(delivery.event))
+    answer = deliver(processors, sent, signed_headers(sent))
+    refused = answer.status_code == 400 and error_code(answer) == "invalid_payload"
+    if answer.status_code != 200 and not refused:
+        api.fail(
+            IdempotencyFailure,
+            observed=f"{rail} amount {amount!r}: HTTP {answer.status_code} {answer.text[:200]}",
+            expected="400 invalid_payload or a 200 no-op (a 5xx makes the processor retry for days)",
+            event_ids=[delivery.event_id],
+        )
+    _ends(api, delivery, 0, "free", f"{rail} amount {amount!r}")
