@@ -778,6 +778,8 @@ READS: tuple[Reads, ...] = (
 
 
 def _json_type(value: Any) -> str:
+    if value is ...:
+        return "absent"
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -823,6 +825,8 @@ def wrong_types(rail: str) -> list[WrongType]:
 def _value_at(event: dict[str, Any], path: Path) -> Any:
     node: Any = event
     for key in path:
+        if not isinstance(node, dict) or key not in node:
+            return ...  # absent from the valid event: every JSON type is a wrong one
         node = node[key]
     return node
 
