@@ -245,6 +245,12 @@ class Processors:
             c for c in page["data"] if (c.get("metadata") or {}).get("account_id") == account_id
         ]
 
+    def stripe_retrieve(self, path: str, **params: str) -> Any:
+        """A Stripe object or list as the processor answers `GET path` (e.g. `/v1/invoices/in_1`)."""
+        return self._fake_call(
+            "stripe", "GET", path, params=params or None, auth=self._stripe_auth(), quiet=True
+        )
+
     def stripe_events(self, event_type: str) -> list[dict[str, Any]]:
         """Events of one type as Stripe lists them (newest first)."""
         page = self._fake_call(
@@ -290,6 +296,11 @@ class Processors:
             quiet=True,
         )
         return list(found if isinstance(found, list) else found.get("data", []))
+
+    def xendit_retrieve(self, path: str) -> Any:
+        """A Xendit object or list as the processor answers `GET path` (e.g. `/recurring/plans/{id}`)."""
+        key = str(self.config("xendit")["secret_key"])
+        return self._fake_call("xendit", "GET", path, auth=(key, ""), quiet=True)
 
     def xendit_charge_plan(self, plan_id: str) -> None:
         """The customer activates the recurring plan and its first cycle is charged."""

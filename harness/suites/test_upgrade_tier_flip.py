@@ -16,6 +16,7 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pytest
@@ -210,6 +211,95 @@ def test_reordered_subscription_events_converge(
             "free",
             "after the plan was canceled (cancellation first)",
         )
+
+
+# ---------------------------------------------------------------------------------------- what is recorded
+
+
+def _decimal(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def _charged(
+    processors: Processors, rail: str, subscription_ref: str
+) -> dict[str, tuple[Any, str]]:
+    """What the processor charged for the subscription, by its invoice (Xendit: cycle) id: the amount in
+    major units and the currency, lower case."""
+    if rail == "stripe":
+        page = processors.stripe_retrieve("/v1/invoices", subscription=subscription_ref)
+        return {
+            str(i["id"]): (Decimal(int(i["amount_paid"])) / 100, str(i["currency"]).lower())
+            for i in page["data"]
+            if i.get("status") == "paid"
+        }
+    page = processors.xendit_retrieve(f"/recurring/plans/{subscription_ref}/cycles")
+    return {
+        str(c["id"]): (_decimal(c["amount"]), str(c["currency"]).lower())
+        for c in page["data"]
+        if c.get("status") == "SUCCEEDED"
+    }
+
+
+@pytest.mark.parametrize("rail", list(PLANS))
+def test_the_paid_invoice_records_the_amount_and_currency_the_processor_charged(
+    api: Api, processors: Processors, rail: str
+) -> None:
+    """Once the processor charged the plan (Stripe `invoice.paid`, Xendit `recurring.cycle.succeeded`),
+    `GET /v1/billing/invoices` lists that invoice with exactly the amount and currency paid: not negated,
+    not in minor units, not another currency."""
+    _subscription_rail(processors, rail)
+    with cohort(api) as account:
+        subscription = _checkout(api, account, rail)
+        subscription_ref = _pay(processors, rail, subscription)
+        processors.drain(rail)
+        charged = _charged(processors, rail, subscription_ref)
+        recorded = {
+            str(i.get("processor_ref")): (_decimal(i.get("amount")), str(i.get("currency")).lower())
+            for i in api.invoices(account)
+        }
+        if not charged or recorded != charged:
+            api.fail(
+                TierFlipFailure,
+                observed=f"invoices listed {recorded}",
+                expected=f"the invoices the {rail} processor charged: {charged} (amount, currency)",
+            )
+
+
+def _payment_url(processors: Processors, rail: str, subscription: dict[str, Any]) -> str | None:
+    """The URL the processor gave the checkout for the customer to pay at (Stripe: the session's `url`;
+    Xendit: the plan's first action `url`)."""
+    if rail == "stripe":
+        session = processors.stripe_retrieve(
+            f"/v1/checkout/sessions/{subscription.get('checkout_ref')}"
+        )
+        url = session.get("url")
+        return str(url) if url else None
+    plan = processors.xendit_retrieve(
+        f"/recurring/plans/{subscription.get('processor_subscription_id')}"
+    )
+    urls = [a.get("url") for a in plan.get("actions") or [] if isinstance(a, dict)]
+    return next((str(u) for u in urls if u), None)
+
+
+@pytest.mark.parametrize("rail", list(PLANS))
+def test_the_checkout_answer_carries_the_processors_payment_url(
+    api: Api, processors: Processors, rail: str
+) -> None:
+    """A checkout answers the URL the processor returned for the customer to pay at (`checkout_url`):
+    without it the customer has nowhere to pay, and the plan is never charged."""
+    _subscription_rail(processors, rail)
+    with cohort(api) as account:
+        subscription = _checkout(api, account, rail)
+        url = _payment_url(processors, rail, subscription)
+        if not url or subscription.get("checkout_url") != url:
+            api.fail(
+                TierFlipFailure,
+                observed=f"checkout_url {subscription.get('checkout_url')!r}",
+                expected=f"the URL the {rail} processor returned to pay at: {url!r}",
+            )
 
 
 # ---------------------------------------------------------------------------------------- signatures
