@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Protocol, TypeVar
 
 __all__ = [
@@ -102,6 +102,24 @@ class CheckoutStarted:
     customer_ref: str | None = None
 
 
+#: The JSON types an effect's fields may hold (annotations are strings under postponed evaluation).
+_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,),
+    "str | None": (str, type(None)),
+    "int | None": (int, type(None)),
+}
+
+
+def _typed(effect: object) -> None:
+    """Refuse an effect whose field holds another JSON type (a list for an account id, a bool for an
+    amount): `TypeError`, which the adapters turn into `400 invalid_payload`, never a 500 further on."""
+    for f in fields(effect):  # type: ignore[arg-type]
+        allowed = _FIELD_TYPES.get(str(f.type))
+        value = getattr(effect, f.name)
+        if allowed and (not isinstance(value, allowed) or isinstance(value, bool)):
+            raise TypeError(f"{f.name} is a {type(value).__name__}, not {f.type}")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PaymentReceived:
     """Money the processor says it received (credit the wallet if it is USD and attributable)."""
@@ -114,6 +132,9 @@ class PaymentReceived:
     topup_ref: str | None = None
     account_id: str | None = None
 
+    def __post_init__(self) -> None:
+        _typed(self)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SubscriptionLinked:
@@ -124,6 +145,9 @@ class SubscriptionLinked:
     account_id: str | None
     plan: str | None
     local_id: str | None = None
+
+    def __post_init__(self) -> None:
+        _typed(self)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -139,6 +163,9 @@ class SubscriptionPaid:
     checkout_ref: str | None = None
     local_id: str | None = None
 
+    def __post_init__(self) -> None:
+        _typed(self)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SubscriptionCanceled:
@@ -146,6 +173,9 @@ class SubscriptionCanceled:
 
     subscription_ref: str
     local_id: str | None = None
+
+    def __post_init__(self) -> None:
+        _typed(self)
 
 
 Effect = PaymentReceived | SubscriptionLinked | SubscriptionPaid | SubscriptionCanceled
