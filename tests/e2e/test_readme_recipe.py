@@ -101,7 +101,7 @@ class Job:
         self.groups: list[int] = []
         self.log = workdir / "job.log"
 
-    def step(self, script: str, timeout: float = 240) -> int:
+    def step(self, script: str, timeout: float = 480) -> int:
         # output to a file, not a pipe: a step ending in `cmd &` leaves `cmd` holding its output open
         with self.log.open("a", encoding="utf-8") as log:
             log.write(f"\n$ {script}\n")
@@ -141,6 +141,7 @@ def _judge(job: Job, junit_glob: str) -> None:
         assert (junit.parent / mentioned).exists(), f"summary.md names {mentioned}, which is absent"
 
 
+@pytest.mark.timeout(600)  # a whole gate over HTTP, on a box running another test beside it
 def test_the_readme_github_actions_recipe_passes_verbatim_against_the_reference(
     tmp_path: Path,
 ) -> None:
@@ -156,6 +157,7 @@ def test_the_readme_github_actions_recipe_passes_verbatim_against_the_reference(
     _judge(job, github_junit_path())
 
 
+@pytest.mark.timeout(600)  # a whole gate over HTTP, on a box running another test beside it
 def test_the_readme_gitlab_recipe_passes_verbatim_against_the_reference(tmp_path: Path) -> None:
     port = _free_port()
     lines, junit_glob = gitlab_script()

@@ -114,6 +114,7 @@ def test_webhooks_quick_applies_signed_webhooks_and_the_balances_add_up(tmp_path
         assert result["details"]["postgresql"]["balances_add_up"] is True
 
 
+@pytest.mark.timeout(600)  # the whole gate, twice over for the stage figure: past the default 120 s
 def test_gate_quick_times_the_gate_and_both_schemathesis_runs(tmp_path: Path) -> None:
     result, _printed = _quick(tmp_path, "gate")
     measured = _measured(result)
