@@ -23,7 +23,8 @@ def _report(report_dir: Path) -> dict[str, object]:
     return report
 
 
-@pytest.mark.timeout(2400)  # 39 variants x 8 suites beside another worker; a hang, not a slow box, should stop it
+# 39 variants x 8 suites beside another worker: the timeout stops a hang, not a slow box
+@pytest.mark.timeout(2400)
 def test_the_self_test_passes_the_clean_reference_and_catches_every_variant_at_least_twice(
     tmp_path: Path,
 ) -> None:
