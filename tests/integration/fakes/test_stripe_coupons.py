@@ -5,28 +5,15 @@ Every answer is checked against the pinned ``coupon``, ``deleted_coupon`` and ``
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import stripe
 
 from contracts.processors.stripe_validate import violations
-from fakes._common import LoopbackServer
-from fakes.stripe import StripeConfig, StripeFakeApp, create_app
+from fakes.stripe import StripeFakeApp
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[tuple[StripeFakeApp, stripe.StripeClient]]:
-    app = create_app(StripeConfig(time_scale=0.0001))
-    with LoopbackServer(app) as server:
-        client = stripe.StripeClient(
-            "sk_test_payharness", base_addresses={"api": server.base_url}, max_network_retries=0
-        )
-        yield app, client
-    app.webhooks.close()
 
 
 def _valid(result: Any) -> None:

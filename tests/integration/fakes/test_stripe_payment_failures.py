@@ -8,15 +8,13 @@ against the pinned schemas.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import stripe
 
 from contracts.processors.stripe_validate import violations
-from fakes._common import LoopbackServer
-from fakes.stripe import StripeConfig, StripeFakeApp, create_app
+from fakes.stripe import StripeFakeApp
 from fakes.stripe.collection import RETRY_DAYS
 
 pytestmark = pytest.mark.integration
@@ -24,17 +22,6 @@ pytestmark = pytest.mark.integration
 DAY = 86_400
 START = 1_700_000_000
 FAILING = "pm_card_chargeCustomerFail"
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[tuple[StripeFakeApp, stripe.StripeClient]]:
-    app = create_app(StripeConfig(time_scale=0.0001))
-    with LoopbackServer(app) as server:
-        client = stripe.StripeClient(
-            "sk_test_payharness", base_addresses={"api": server.base_url}, max_network_retries=0
-        )
-        yield app, client
-    app.webhooks.close()
 
 
 def _subscribe(
