@@ -14,6 +14,8 @@ Observed black-box only: the ledger, the facilitator's journal in the CDP fake, 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import pytest
@@ -274,66 +276,76 @@ def test_a_failing_settle_still_serves_the_response_and_is_counted_failed(
         )
 
 
+@contextmanager
+def _rebuilt_with_settle_timeout(
+    target: Target, options: PaymentsOptions, seconds: float, why_not_here: str
+) -> Iterator[tuple[Api, Processors, X402Payment, dict[str, int]]]:
+    """The target rebuilt with a settle timeout of `seconds`, and an x402 payment of 1,000 for it: the
+    api, the processors, the payment and the journal mark taken before it is used. Not applicable, with
+    `why_not_here`, for a target that cannot be rebuilt."""
+    require_live(target)
+    if not target.capabilities.rebuildable:
+        not_applicable(f"{target.name} {why_not_here}")
+    with (
+        target.rebuild(settle_timeout_seconds=seconds) as rebuilt,
+        Api(rebuilt, seed=options.seed) as api,
+    ):
+        processors = Processors(api)
+        try:
+            payment = processors.x402_payment(_requirements(api), 1_000)
+            yield api, processors, payment, processors.mark()
+        finally:
+            processors.close()
+
+
+def _slow_settle(processors: Processors, seconds: float) -> AbstractContextManager[str]:
+    """The facilitator's next `/settle` takes `seconds`."""
+    return processors.fault(
+        "cdp", path="**/settle", method="POST", latency_seconds=seconds, first_k=1
+    )
+
+
 def test_a_settle_past_its_timeout_still_serves_and_is_counted_unconfirmed(
     target: Target, payments_options: PaymentsOptions
 ) -> None:
     """A `/settle` slower than the settle timeout: HTTP 200, counted unconfirmed (never failed), and the
     in-flight settle is not aborted (it completes at the facilitator)."""
-    require_live(target)
-    if not target.capabilities.rebuildable:
-        not_applicable(
-            f"{target.name} cannot be rebuilt with a short settle timeout, and waiting out its real one "
-            "(30 s by default) is not a gate check: run the gate on the embedded reference for this"
-        )
-    with (
-        target.rebuild(settle_timeout_seconds=SHORT_SETTLE_TIMEOUT_SECONDS) as quick,
-        Api(quick, seed=payments_options.seed) as api,
-    ):
-        processors = Processors(api)
-        try:
-            requirements = _requirements(api)
-            payment = processors.x402_payment(requirements, 1_000)
-            mark = processors.mark()
-            with (
-                processors.fault(
-                    "cdp",
-                    path="**/settle",
-                    method="POST",
-                    latency_seconds=SLOW_SETTLE_SECONDS,
-                    first_k=1,
+    with _rebuilt_with_settle_timeout(
+        target,
+        payments_options,
+        SHORT_SETTLE_TIMEOUT_SECONDS,
+        "cannot be rebuilt with a short settle timeout, and waiting out its real one "
+        "(30 s by default) is not a gate check: run the gate on the embedded reference for this",
+    ) as (api, processors, payment, mark):
+        with _slow_settle(processors, SLOW_SETTLE_SECONDS), settle_delta(api) as delta:
+            response = _paid_usage(api, payment, [100])
+            body = api.expect(response, 200, SettleFailure, "served despite a slow settle")
+            # the slow settle is still running: it must complete at the facilitator, not be aborted
+            done = wait_until(
+                lambda: [s for s in _settles_of(processors, mark, payment) if s["status"]],
+                timeout_seconds=5.0,
+            )
+        if body.get("spent_micros") != 100:
+            api.fail(
+                SettleFailure,
+                observed=f"body {body}",
+                expected="the normal body with spent_micros=100",
+            )
+        if delta["unconfirmed"] != 1 or delta["failed"] or delta["settled"]:
+            api.fail(
+                SettleFailure,
+                observed=(
+                    f"settle outcomes grew by {delta} (settle timeout {SHORT_SETTLE_TIMEOUT_SECONDS} s, "
+                    f"/settle took {SLOW_SETTLE_SECONDS} s)"
                 ),
-                settle_delta(api) as delta,
-            ):
-                response = _paid_usage(api, payment, [100])
-                body = api.expect(response, 200, SettleFailure, "served despite a slow settle")
-                # the slow settle is still running: it must complete at the facilitator, not be aborted
-                done = wait_until(
-                    lambda: [s for s in _settles_of(processors, mark, payment) if s["status"]],
-                    timeout_seconds=5.0,
-                )
-            if body.get("spent_micros") != 100:
-                api.fail(
-                    SettleFailure,
-                    observed=f"body {body}",
-                    expected="the normal body with spent_micros=100",
-                )
-            if delta["unconfirmed"] != 1 or delta["failed"] or delta["settled"]:
-                api.fail(
-                    SettleFailure,
-                    observed=(
-                        f"settle outcomes grew by {delta} (settle timeout {SHORT_SETTLE_TIMEOUT_SECONDS} s, "
-                        f"/settle took {SLOW_SETTLE_SECONDS} s)"
-                    ),
-                    expected="one settle counted as unconfirmed: it may still complete, so never failed",
-                )
-            if not done:
-                api.fail(
-                    SettleFailure,
-                    observed="the timed-out settle never reached the facilitator's answer",
-                    expected="the in-flight settle is not aborted when the timeout passes",
-                )
-        finally:
-            processors.close()
+                expected="one settle counted as unconfirmed: it may still complete, so never failed",
+            )
+        if not done:
+            api.fail(
+                SettleFailure,
+                observed="the timed-out settle never reached the facilitator's answer",
+                expected="the in-flight settle is not aborted when the timeout passes",
+            )
 
 
 def test_a_settle_slow_but_within_its_timeout_is_counted_settled(
@@ -341,61 +353,42 @@ def test_a_settle_slow_but_within_its_timeout_is_counted_settled(
 ) -> None:
     """A `/settle` taking 85% of the settle timeout: it is waited for and counted settled (never failed or
     unconfirmed), and the facilitator completed exactly one settle for the payment."""
-    require_live(target)
-    if not target.capabilities.rebuildable:
-        not_applicable(
-            f"{target.name} cannot be rebuilt with a known settle timeout, and a settle just inside its "
-            "real one (30 s by default) is not a gate check: run the gate on the embedded reference for this"
-        )
-    with (
-        target.rebuild(settle_timeout_seconds=WITHIN_TIMEOUT_SETTLE_TIMEOUT_SECONDS) as patient,
-        Api(patient, seed=payments_options.seed) as api,
-    ):
-        processors = Processors(api)
-        try:
-            requirements = _requirements(api)
-            payment = processors.x402_payment(requirements, 1_000)
-            mark = processors.mark()
-            with (
-                processors.fault(
-                    "cdp",
-                    path="**/settle",
-                    method="POST",
-                    latency_seconds=WITHIN_TIMEOUT_SETTLE_SECONDS,
-                    first_k=1,
+    with _rebuilt_with_settle_timeout(
+        target,
+        payments_options,
+        WITHIN_TIMEOUT_SETTLE_TIMEOUT_SECONDS,
+        "cannot be rebuilt with a known settle timeout, and a settle just inside its "
+        "real one (30 s by default) is not a gate check: run the gate on the embedded reference for this",
+    ) as (api, processors, payment, mark):
+        with _slow_settle(processors, WITHIN_TIMEOUT_SETTLE_SECONDS), settle_delta(api) as delta:
+            started = time.monotonic()
+            response = _paid_usage(api, payment, [100])
+            took = time.monotonic() - started
+        body = api.expect(response, 200, SettleFailure, "served after a slow settle")
+        settles = _settles_of(processors, mark, payment)
+        if body.get("spent_micros") != 100:
+            api.fail(
+                SettleFailure,
+                observed=f"body {body}",
+                expected="the normal body with spent_micros=100",
+            )
+        if delta["settled"] != 1 or _attempts(delta) != 1:
+            api.fail(
+                SettleFailure,
+                observed=(
+                    f"settle outcomes grew by {delta} (settle timeout "
+                    f"{WITHIN_TIMEOUT_SETTLE_TIMEOUT_SECONDS} s, /settle held "
+                    f"{WITHIN_TIMEOUT_SETTLE_SECONDS} s, the request took {took:.2f} s)"
                 ),
-                settle_delta(api) as delta,
-            ):
-                started = time.monotonic()
-                response = _paid_usage(api, payment, [100])
-                took = time.monotonic() - started
-            body = api.expect(response, 200, SettleFailure, "served after a slow settle")
-            settles = _settles_of(processors, mark, payment)
-            if body.get("spent_micros") != 100:
-                api.fail(
-                    SettleFailure,
-                    observed=f"body {body}",
-                    expected="the normal body with spent_micros=100",
-                )
-            if delta["settled"] != 1 or _attempts(delta) != 1:
-                api.fail(
-                    SettleFailure,
-                    observed=(
-                        f"settle outcomes grew by {delta} (settle timeout "
-                        f"{WITHIN_TIMEOUT_SETTLE_TIMEOUT_SECONDS} s, /settle held "
-                        f"{WITHIN_TIMEOUT_SETTLE_SECONDS} s, the request took {took:.2f} s)"
-                    ),
-                    expected="one settle counted as settled: it finished inside its timeout",
-                )
-            done = [s for s in settles if 200 <= int(s["status"]) < 300]
-            if len(settles) != 1 or len(done) != 1:
-                api.fail(
-                    SettleFailure,
-                    observed=f"the facilitator saw {len(settles)} /settle, {len(done)} completed",
-                    expected="exactly one /settle for the payment, completed",
-                )
-        finally:
-            processors.close()
+                expected="one settle counted as settled: it finished inside its timeout",
+            )
+        done = [s for s in settles if 200 <= int(s["status"]) < 300]
+        if len(settles) != 1 or len(done) != 1:
+            api.fail(
+                SettleFailure,
+                observed=f"the facilitator saw {len(settles)} /settle, {len(done)} completed",
+                expected="exactly one /settle for the payment, completed",
+            )
 
 
 # ---------------------------------------------------------------------------------------- SSE
