@@ -374,8 +374,13 @@ def gate(
     seed: int = typer.Option(
         None, "--seed", metavar="N", help="Generation seed (replays a failure)."
     ),
-    workers: int = typer.Option(
-        1, "--workers", metavar="N", help="Spread the suites over N processes."
+    workers: int | None = typer.Option(
+        None,
+        "--workers",
+        metavar="N",
+        help="Spread the suites over N processes (default: one per core, up to 2, on the in-process "
+        "reference; 1 with --target).",
+        show_default=False,
     ),
     wait_for_target: float = typer.Option(
         30.0,
@@ -412,6 +417,12 @@ def gate(
         metavar="NAME",
         help="With --self-test: a variant to build (repeatable; default: all; the clean one always).",
     ),
+    quick: bool = typer.Option(
+        False,
+        "--quick",
+        help="With --self-test: each variant only against the suites declared to catch it, until its "
+        "second catch (the clean one against all).",
+    ),
 ) -> None:
     """Run the gate suites against a payments service; exit 0 only when every selected test passed.
 
@@ -431,10 +442,12 @@ def gate(
                 env=dict(os.environ),
                 suites=suite,
                 variants=variant,
+                workers=workers,
+                quick=quick,
             )
             raise typer.Exit(code)
-        if variant:
-            raise InvalidArgument("--variant chooses self-test builds; add --self-test")
+        if variant or quick:
+            raise InvalidArgument("--variant and --quick choose self-test builds; add --self-test")
         from .gate import gate_command
 
         code = gate_command(

@@ -25,7 +25,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from importlib import metadata
+from importlib import metadata, util
 from pathlib import Path
 from typing import IO, TextIO
 
@@ -45,7 +45,7 @@ from harness.report import (
 from harness.suites import SUITES, suite_module
 from harness.target import Fakes, FakeServers, fake_env, fakes_from_env, start_fakes, target_status
 
-__all__ = ["gate_command"]
+__all__ = ["default_workers", "gate_command"]
 
 _PLUGIN = "harness.suites.plugin"
 _ENTRY_POINT = "payharness"
@@ -63,6 +63,16 @@ class ReportDirUnwritable(HarnessError):
     """The report folder cannot be created or written."""
 
     code = "report_dir_unwritable"
+
+
+def default_workers(target: str | None) -> int:
+    """The gate's processes when `--workers` is not given: one per core, up to two, on the in-process
+    reference (each worker builds its own, so tests cannot disturb one another); one against a service
+    at a URL, whose shared metrics (settle counters read before and after a check) another worker's
+    traffic would move."""
+    if target or util.find_spec("xdist") is None:
+        return 1
+    return max(1, min(2, os.cpu_count() or 1))
 
 
 def _run_dir(report_dir: Path, now: float) -> Path:
@@ -152,7 +162,7 @@ def gate_command(
     report_dir: str | Path,
     examples: int,
     seed: int | None,
-    workers: int,
+    workers: int | None,
     env: Mapping[str, str],
     out: TextIO | None = None,
     now: Callable[[], float] = time.time,
@@ -174,6 +184,7 @@ def gate_command(
         raise InvalidArgument(str(exc.args[0])) from exc
     if examples < 1:
         raise InvalidArgument("--examples must be at least 1")
+    workers = default_workers(target) if workers is None else workers
     if workers < 1:
         raise InvalidArgument("--workers must be at least 1")
     if wait_seconds < 0:

@@ -1,13 +1,14 @@
 """Read a gate's JUnit XML into plain results: per suite and test, the outcome, message and reproduce line.
 
 pytest writes one ``<testcase>`` per test (and per schemathesis subtest, named ``test_x[POST /v1/charges]``);
-the payharness plugin adds ``suite``, ``seed`` and ``reproduce`` properties, and the contract suite a
-``generated_cases`` property on the test suite.
+the payharness plugin adds ``suite``, ``seed`` and ``reproduce`` properties, and each contract test its
+``generated_cases`` and ``generated_negative_cases``, which :func:`parse_junit` sums into the run's properties.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -32,6 +33,8 @@ Outcome = Literal["passed", "failed", "error", "not_run", "not_applicable"]
 OUTCOMES: tuple[Outcome, ...] = ("passed", "not_run", "failed", "error", "not_applicable")
 #: How a suite marks a skip as "not applicable" (`harness.suites._support.not_applicable` adds it).
 NOT_APPLICABLE = "not applicable: "
+#: Per-test counts that add up to a run-level property of the same name.
+SUMMED_PROPERTIES = ("generated_cases", "generated_negative_cases")
 
 
 class JUnitUnreadable(HarnessError, ValueError):
@@ -222,6 +225,7 @@ def parse_junit(path: str | Path) -> GateResult:
         raise JUnitUnreadable(f"cannot read JUnit report {path}: {exc}") from exc
     suites_xml = [root] if root.tag == "testsuite" else list(root.iterfind("testsuite"))
     properties: dict[str, str] = {}
+    summed: Counter[str] = Counter()
     by_suite: dict[str, list[TestResult]] = {}
     for suite in suites_xml:
         for prop in suite.iterfind("properties/property"):
@@ -230,6 +234,10 @@ def parse_junit(path: str | Path) -> GateResult:
         for case in suite.iterfind("testcase"):
             result = _testcase(case, inherited)
             by_suite.setdefault(result.suite, []).append(result)
+            for prop in case.iterfind("properties/property"):
+                if prop.get("name") in SUMMED_PROPERTIES:
+                    summed[prop.get("name", "")] += int(prop.get("value", "0") or 0)
+    properties.update({name: str(total) for name, total in summed.items()})
     return GateResult(
         suites=tuple(
             SuiteResult(name=n, tests=_without_containers(ts)) for n, ts in by_suite.items()

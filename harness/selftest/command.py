@@ -20,13 +20,14 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from importlib import metadata, util
+from importlib import metadata
 from pathlib import Path
 from typing import TextIO
 
 from harness.errors import InvalidArgument
+from harness.gate.command import default_workers
 
-from .matrix import CATCHES_PER_SUITE, CatchMatrix, build_matrix, read_records
+from .matrix import CATCHES_PER_SUITE, MIN_CATCHES, CatchMatrix, build_matrix, read_records
 from .variants import VARIANTS, variant
 
 __all__ = ["BEHAVIOUR_SUITES", "DEFAULT_EXAMPLES", "selftest_command"]
@@ -73,6 +74,7 @@ def _argv(
     examples: int,
     workers: int,
     results: Path,
+    quick: bool,
 ) -> list[str]:
     argv = [sys.executable, "-m", "pytest", "--pyargs", *(BEHAVIOUR_SUITES[s] for s in suites)]
     if not _plugin_installed():
@@ -82,6 +84,8 @@ def _argv(
     argv += ["--selftest-variants", ",".join(names), "--selftest-results", str(results)]
     # stripe-python's HTTPXClient posts bytes with data=: noise, not a finding
     argv += ["-W", "ignore::DeprecationWarning"]
+    if quick:
+        argv += ["--selftest-quick"]
     if workers > 1:
         argv += ["-n", str(workers), "--dist", "loadgroup"]
     return argv
@@ -96,10 +100,15 @@ def selftest_command(
     variants: Sequence[str] = (),
     suites: Sequence[str] = (),
     workers: int | None = None,
+    quick: bool = False,
     out: TextIO | None = None,
     now: Callable[[], float] = time.time,
 ) -> int:
-    """Run every behaviour suite against every variant; write and print the catch matrix; the exit code."""
+    """Run every behaviour suite against every variant; write and print the catch matrix; the exit code.
+
+    `quick`: each defective variant meets only the suites declared to catch it
+    (:mod:`harness.selftest.catchers`) and stops at its second catch; the clean reference still meets all.
+    """
     out = out if out is not None else sys.stdout
     examples = DEFAULT_EXAMPLES if examples is None else examples
     if examples < 1:
@@ -119,7 +128,7 @@ def selftest_command(
             0, variant("clean")
         )  # the catches mean nothing unless the clean service passes
     if workers is None:
-        workers = min(2, os.cpu_count() or 1) if util.find_spec("xdist") else 1
+        workers = default_workers(target=None)
     seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
     started = now()
     # absolute: pytest runs in a scratch folder and writes the results file by this path
@@ -128,10 +137,12 @@ def selftest_command(
     results.touch()
     out.write(
         f"payharness self-test: {len(chosen)} builds of the reference ({len(chosen) - 1} defective) x "
-        f"{len(chosen_suites)} suites, seed={seed} examples={examples} workers={workers}\n"
+        f"{len(chosen_suites)} suites, seed={seed} examples={examples} workers={workers}"
+        + (" (quick: each variant against its declared catchers only)" if quick else "")
+        + "\n"
     )
     out.flush()
-    argv = _argv(chosen_suites, [v.name for v in chosen], seed, examples, workers, results)
+    argv = _argv(chosen_suites, [v.name for v in chosen], seed, examples, workers, results, quick)
     with (
         tempfile.TemporaryDirectory(prefix="payharness-selftest-") as scratch,
         (run_dir / "pytest-output.txt").open("w", encoding="utf-8") as log,
@@ -153,6 +164,12 @@ def selftest_command(
         f"once {CATCHES_PER_SUITE} tests of a suite catch a variant, that suite's remaining tests skip "
         "for it",
     ]
+    if quick:
+        matrix.notes.append(
+            "quick: each defective variant met only the suites declared to catch it "
+            f"(harness/selftest/catchers.py) and stopped at its {MIN_CATCHES}th catch; '-' is a suite "
+            "not run on it; `payharness gate --self-test` without --quick runs the whole matrix"
+        )
     if code is None:
         matrix.notes.append(f"stopped after {TIMEOUT_SECONDS:.0f} s; see pytest-output.txt")
     elif code not in (0, 1):

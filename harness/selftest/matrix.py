@@ -11,8 +11,9 @@ Built from the self-test plugin's JSON lines (:mod:`harness.selftest.plugin`). A
 A cell also counts its catches: how many tests of the suite failed on the variant (the self-test plugin
 stops a suite after :data:`CATCHES_PER_SUITE` of them).
 
-The verdict: the clean service passes every test (no catch, no error), and every defective variant is caught
-by at least :data:`MIN_CATCHES` tests (no single point of catch: issue 11, class 5).
+The verdict: the clean service passes every test (no catch, no error), every defective variant is caught
+by at least :data:`MIN_CATCHES` tests (no single point of catch: issue 11, class 5), and no suite that
+declares it catches a variant (:mod:`harness.selftest.catchers`) runs and misses it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .catchers import catchers
 from .variants import Variant
 
 __all__ = [
@@ -114,7 +116,20 @@ class CatchMatrix:
                     f"{v.name} is caught by only {len(self.catches(v.name))} test(s): "
                     f"{', '.join(self.catches(v.name))} (at least {MIN_CATCHES} wanted)"
                 )
+            if not v.clean:
+                found += [
+                    f"{v.name} is declared caught by {s} (harness/selftest/catchers.py), but {s} "
+                    "ran and missed it"
+                    for s in catchers(v.name)
+                    if s in self.suites and self._ran_and_missed(v.name, s)
+                ]
         return found
+
+    def _ran_and_missed(self, variant: str, suite: str) -> bool:
+        """Whether `suite` ran tests against `variant` and none caught it (a suite skipped whole because
+        the variant was already caught elsewhere did not miss it)."""
+        cell = self.cell(variant, suite)
+        return cell.status == "missed" and cell.tests > cell.skipped
 
     @property
     def passed(self) -> bool:
@@ -156,7 +171,10 @@ class CatchMatrix:
 
     def label(self, variant: Variant, suite: str, *, markdown: bool = False) -> str:
         """How one cell reads: the clean row passes or fails, a defect row is caught or missed."""
-        status = self.cell(variant.name, suite).status
+        cell = self.cell(variant.name, suite)
+        status = cell.status
+        if status == "missed" and cell.tests and cell.tests == cell.skipped:
+            status = "not run"  # every test skipped: the variant was already caught, or none could run
         if variant.clean:
             words = {"missed": "pass", "caught": "FAIL", "error": "ERROR", "not run": "-"}
         elif markdown:

@@ -11,6 +11,10 @@ Once :data:`CATCHES_PER_SUITE` tests of a suite (distinct test functions: the ca
 test count once) have caught a variant, the rest of that suite's tests skip for
 that variant ("already caught"): the catch matrix counts catches per variant up to that bound per suite, and
 the self-test stays fast. The clean service runs everything.
+
+With ``--selftest-quick`` a defective variant meets only the suites that declare they catch it
+(:data:`~harness.selftest.catchers.CATCHERS`), and its tests stop at its :data:`MIN_CATCHES`-th catch: the
+proof that every variant is caught at least twice, at a fraction of the full matrix's cost.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ import pytest
 
 from harness.target import Target
 
-from .matrix import CATCHES_PER_SUITE
+from .catchers import catchers
+from .matrix import CATCHES_PER_SUITE, MIN_CATCHES
 from .stack import VariantStack
 from .variants import VARIANTS, variant
 
@@ -45,6 +50,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--selftest-results", default=None, metavar="PATH", help="where to write the JSON lines"
+    )
+    group.addoption(
+        "--selftest-quick",
+        action="store_true",
+        help="each defective variant only against its declared catchers, until its second catch",
     )
 
 
@@ -109,11 +119,21 @@ def _suite_of(item: pytest.Item) -> str:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Keep each variant's tests on one xdist worker (`--dist loadgroup`), in suite order."""
+    """Keep each variant's tests on one xdist worker (`--dist loadgroup`), in suite order; with
+    `--selftest-quick`, drop a defective variant's tests of suites that do not declare they catch it."""
+    quick = bool(config.getoption("--selftest-quick"))
+    kept, dropped = [], []
     for item in items:
         name = _variant_of(item)
         if name is not None:
             item.add_marker(pytest.mark.xdist_group(name))
+        if quick and name not in (None, "clean") and _suite_of(item) not in catchers(str(name)):
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -122,9 +142,14 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     name = _variant_of(item)
     if name is None or name == "clean":
         return
-    tests = item.config.stash[_CAUGHT].get((name, _suite_of(item)), set())
+    caught = item.config.stash[_CAUGHT]
+    tests = caught.get((name, _suite_of(item)), set())
     if len(tests) >= CATCHES_PER_SUITE or getattr(item, "originalname", item.name) in tests:
         pytest.skip(f"already caught: {_suite_of(item)} found {name} wrong")
+    if item.config.getoption("--selftest-quick"):
+        total = sum(len(t) for (variant, _), t in caught.items() if variant == name)
+        if total >= MIN_CATCHES:
+            pytest.skip(f"already caught: {total} tests found {name} wrong")
 
 
 @pytest.hookimpl(wrapper=True)

@@ -17,7 +17,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -126,15 +126,17 @@ def target_session(target: Target) -> Iterator[requests.Session]:
         client.close()
 
 
-@pytest.fixture(scope="session")
-def count_case(record_testsuite_property: Callable[[str, object], None]) -> Iterator[Counter[str]]:
-    """Counts generated cases per operation; the total lands in the JUnit report (`generated_cases`), and
-    how many of them broke the contract on purpose (`generated_negative_cases`)."""
+@pytest.fixture
+def count_case(request: pytest.FixtureRequest) -> Iterator[Counter[str]]:
+    """Counts a test's generated cases per operation. The totals become the test's JUnit properties
+    `generated_cases` and `generated_negative_cases` (cases that broke the contract on purpose); the
+    report sums them over the run. Per test, not per session: under xdist only a test's own properties
+    reach the controller's report."""
     counts: Counter[str] = Counter()
     yield counts
-    record_testsuite_property("generated_cases", sum(counts.values()))
     negative = sum(n for label, n in counts.items() if label.startswith(NEGATIVE_LABEL))
-    record_testsuite_property("generated_negative_cases", negative)
+    request.node.user_properties.append(("generated_cases", sum(counts.values())))
+    request.node.user_properties.append(("generated_negative_cases", negative))
 
 
 contract = schemathesis.pytest.from_fixture("contract_schema")

@@ -39,8 +39,13 @@ class Acme:
         assert made.status_code == 201, made.text
         user_id = str(made.json()["user"]["id"])
         if credits:
-            state = {"state": "user has credits", "params": {"user_id": user_id, "credits_cents": credits}}
-            set_up = self.http.post("/_test/state", json=state, headers={"x-test-token": TEST_TOKEN})
+            state = {
+                "state": "user has credits",
+                "params": {"user_id": user_id, "credits_cents": credits},
+            }
+            set_up = self.http.post(
+                "/_test/state", json=state, headers={"x-test-token": TEST_TOKEN}
+            )
             assert set_up.status_code == 200, set_up.text
         return user_id
 
@@ -165,12 +170,20 @@ def test_a_charge_adds_the_rounded_up_clamped_markup_and_refuses_an_overdraft(ac
         "/api/v1/usage/charge",
         json={"user_id": user, "request_id": "r1", "cost_cents": 333, "markup_bps": 99_999},
     )
-    assert charged.json() == {"ok": True, "charged_cents": 500, "markup_bps": 5_000, "replayed": False}
+    assert charged.json() == {
+        "ok": True,
+        "charged_cents": 500,
+        "markup_bps": 5_000,
+        "replayed": False,
+    }
     refused = acme.http.post(
         "/api/v1/usage/charge",
         json={"user_id": user, "request_id": "r2", "cost_cents": 501, "markup_bps": 0},
     )
-    assert (refused.status_code, refused.json()) == (402, {"ok": False, "error": "insufficient_credits"})
+    assert (refused.status_code, refused.json()) == (
+        402,
+        {"ok": False, "error": "insufficient_credits"},
+    )
     assert acme.read(user)["credits_cents"] == 500
 
 
@@ -207,7 +220,9 @@ def test_planted_duplicate_credit_credits_a_redelivered_funding_twice(
     user = acme.user()
     acme.stripe_credit(user, 1_000)
     event = acme.fakes.stripe.events("customer_cash_balance_transaction.created")[-1]
-    acme.fakes.stripe.webhooks.send(event["id"], json.dumps(event).encode(), event_type=event["type"])
+    acme.fakes.stripe.webhooks.send(
+        event["id"], json.dumps(event).encode(), event_type=event["type"]
+    )
     acme.drain()
     assert acme.read(user)["credits_cents"] == 2_000
 

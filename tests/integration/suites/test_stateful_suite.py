@@ -85,7 +85,16 @@ def test_the_suite_passes_the_reference_served_at_a_url(tmp_path: Path) -> None:
     """Through the pytest plugin, as the gate runs it: seed, examples and depth on the command line."""
     with served_reference(tmp_path) as (url, fakes):
         argv = [sys.executable, "-m", "pytest", "--pyargs", "harness.suites.test_stateful"]
-        argv += ["-c", os.devnull, "-p", "no:cacheprovider", "--rootdir", str(tmp_path), "-q", "-rs"]
+        argv += [
+            "-c",
+            os.devnull,
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(tmp_path),
+            "-q",
+            "-rs",
+        ]
         argv += ["--payments-target", url, "--payments-seed", str(SEED)]
         argv += ["--payments-examples", "4", "--payments-depth", "15"]
         argv += ["--payments-env-file", str(tmp_path / "served.env")]  # the admin secret

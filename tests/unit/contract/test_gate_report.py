@@ -13,11 +13,14 @@ _PROPS = """<properties><property name="suite" value="contract"/><property name=
 <property name="reproduce_pytest" value="pytest --pyargs harness.suites.test_contract -k test_op"/>
 </properties>"""
 
+_COUNTED = _PROPS.replace(
+    "</properties>", '<property name="generated_cases" value="321"/></properties>'
+)
+
 _JUNIT = f"""<?xml version="1.0" encoding="utf-8"?>
 <testsuites><testsuite name="payharness-gate" tests="4" failures="1">
-<properties><property name="generated_cases" value="321"/></properties>
 <testcase classname="" name="test_served_contract_is_exactly_the_pinned_contract" time="0.5">{_PROPS}</testcase>
-<testcase classname="" name="test_op" time="3.0">{_PROPS}</testcase>
+<testcase classname="" name="test_op" time="3.0">{_COUNTED}</testcase>
 <testcase classname="" name="test_op[GET /healthz]" time="0.1"/>
 <testcase classname="" name="test_op[POST /v1/charges]" time="0.2"><failure message="FailureGroup(...)">+ Exception Group Traceback
   | schemathesis.core.failures.FailureGroup: Schemathesis found 1 distinct failure
@@ -72,6 +75,26 @@ def test_subtests_are_grouped_under_their_suite_with_the_parents_reproduce_line(
     assert failed.outcome == "failed" and not result.passed
     assert failed.reproduce == "payharness gate --suite contract --seed 7 --examples 5"
     assert result.properties["generated_cases"] == "321"
+
+
+def test_generated_case_counts_of_every_contract_test_add_up_to_the_runs(tmp_path: Path) -> None:
+    """Each contract test carries its own counts (under xdist a session-level property is lost)."""
+
+    def case(name: str, cases: int, negative: int) -> str:
+        return (
+            f'<testcase classname="" name="{name}" time="1"><properties>'
+            f'<property name="generated_cases" value="{cases}"/>'
+            f'<property name="generated_negative_cases" value="{negative}"/></properties></testcase>'
+        )
+
+    path = tmp_path / "junit.xml"
+    path.write_text(
+        f'<testsuites><testsuite name="a">{case("test_pos", 120, 0)}</testsuite>'
+        f'<testsuite name="b">{case("test_neg", 45, 45)}</testsuite></testsuites>',
+        encoding="utf-8",
+    )
+    properties = parse_junit(path).properties
+    assert (properties["generated_cases"], properties["generated_negative_cases"]) == ("165", "45")
 
 
 def test_a_schemathesis_failure_reads_as_its_own_report_not_a_traceback(junit: Path) -> None:

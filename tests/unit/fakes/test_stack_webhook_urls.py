@@ -8,9 +8,7 @@ from fakes.stack import FakeStack, StackConfig
 
 
 def test_per_rail_urls_win_over_the_target_and_the_other_rails_keep_the_contract_path() -> None:
-    stack = FakeStack(
-        StackConfig(webhook_urls={"stripe": "http://127.0.0.1:9/hooks/stripe"})
-    )
+    stack = FakeStack(StackConfig(webhook_urls={"stripe": "http://127.0.0.1:9/hooks/stripe"}))
     assert stack.webhook_urls("http://127.0.0.1:8000/") == {
         "stripe": "http://127.0.0.1:9/hooks/stripe",
         "cdp": "http://127.0.0.1:8000/v1/payments/webhook/cdp",

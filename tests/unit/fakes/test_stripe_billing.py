@@ -316,7 +316,11 @@ async def test_expanding_the_invoice_subscription_returns_the_object() -> None:
         done = app.complete_checkout_session(session["id"])
         listed = (
             await client.get(
-                "/v1/invoices", params={"customer": customer_id, "expand[]": "data.parent.subscription_details.subscription"}
+                "/v1/invoices",
+                params={
+                    "customer": customer_id,
+                    "expand[]": "data.parent.subscription_details.subscription",
+                },
             )
         ).json()
     details = listed["data"][0]["parent"]["subscription_details"]

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from harness.errors import InvalidArgument
-from harness.selftest import selftest_command
+from harness.selftest import BEHAVIOUR_SUITES, selftest_command
+from harness.selftest.catchers import CATCHERS, catchers
 from harness.selftest.matrix import build_matrix, read_records
-from harness.selftest.variants import CLEAN, variant
+from harness.selftest.variants import CLEAN, VARIANTS, variant
 
 SUITES = ("margin-math", "close-time-settle")
 TWICE = variant("settle-twice")
@@ -155,3 +156,39 @@ def test_bad_arguments_are_refused_before_anything_runs(
     with pytest.raises(InvalidArgument, match=message):
         selftest_command(report_dir=tmp_path, seed=1, env={}, **arguments)
     assert list(tmp_path.iterdir()) == []
+
+
+def _caught_twice_by_margin_math_then(declared_outcome: str) -> list[str]:
+    """The problems when settle-twice is caught twice elsewhere and its declared catcher ends so."""
+    assert "close-time-settle" in catchers("settle-twice")
+    return build_matrix(
+        [CLEAN, TWICE],
+        SUITES,
+        [
+            record("clean", "close-time-settle", "passed"),
+            record("settle-twice", "margin-math", "caught", "test_a"),
+            record("settle-twice", "margin-math", "caught", "test_b"),
+            record("settle-twice", "close-time-settle", declared_outcome, "test_sse"),
+        ],
+    ).problems()
+
+
+def test_a_declared_catcher_that_runs_and_misses_its_variant_fails_the_verdict() -> None:
+    assert _caught_twice_by_margin_math_then("passed") == [
+        "settle-twice is declared caught by close-time-settle (harness/selftest/catchers.py), but "
+        "close-time-settle ran and missed it"
+    ]
+
+
+def test_a_declared_catcher_skipped_whole_because_the_variant_was_already_caught_did_not_miss() -> (
+    None
+):
+    assert _caught_twice_by_margin_math_then("skipped") == []
+
+
+def test_every_defective_variant_declares_its_catchers_among_the_self_tests_suites() -> None:
+    defective = {v.name for v in VARIANTS if not v.clean}
+    assert set(CATCHERS) == defective
+    assert all(CATCHERS[name] for name in defective)
+    assert {s for suites in CATCHERS.values() for s in suites} <= set(BEHAVIOUR_SUITES)
+    assert catchers("clean") == ()
