@@ -8,7 +8,8 @@ the ``fund_cash_balance`` test helper; products and prices; subscription-mode ch
 subscriptions (create, retrieve, list, update, cancel) and invoices, collected from the customer's test card
 with failures, ``invoice.payment_failed`` and retries (:mod:`fakes.stripe.collection`); PaymentIntents,
 charges, refunds, balance; PaymentMethods (test card numbers and tokens) and SetupIntents; disputes from
-the dispute test cards; coupons and promotion codes (stored, not applied); test clocks; events (every type
+the dispute test cards; coupons and promotion codes, applied as discounts
+(:mod:`fakes.stripe.discounts`); test clocks; events (every type
 in :mod:`fakes.stripe.event_types`, each with a trigger recipe); webhook endpoints; Stripe idempotency;
 Stripe's error shape; ``Request-Id`` on every response; ``livemode: false`` everywhere.
 

@@ -14,6 +14,7 @@ from fakes.stripe.billing import make_subscription_invoice, new_subscription_ite
 from fakes.stripe.catalog import create_price
 from fakes.stripe.collection import collect_invoice
 from fakes.stripe.customers import new_customer
+from fakes.stripe.discounts import parse_discounts, redeem, resolve, split_discounts
 from fakes.stripe.errors import StripeApiError
 from fakes.stripe.forms import Params, merge_metadata
 from fakes.stripe.shapes import checkout_session_defaults, subscription_defaults
@@ -85,6 +86,7 @@ def _create(state: StripeState, call: Call) -> Obj:
             "allow_promotion_codes",
             "billing_address_collection",
             "locale",
+            "discounts",
         )
     )
     mode = p.required_text("mode", choices=("payment", "setup", "subscription"))
@@ -113,14 +115,33 @@ def _create(state: StripeState, call: Call) -> Obj:
         subscription_metadata = merge_metadata({}, subscription_data.metadata())
         description = subscription_data.text("description", max_length=500)
     items = _line_items(state, p)
-    total = sum(price["unit_amount"] * quantity for price, quantity in items)
-    session_id = state.ids.new("cs_test_", 58)
+    wanted = parse_discounts(p) or []
+    if wanted and p.boolean("allow_promotion_codes"):
+        raise StripeApiError(
+            400,
+            "You may only specify one of these parameters: allow_promotion_codes, discounts.",
+            code="parameters_exclusive",
+            param="discounts",
+        )
     now = state.now()
+    # Checked now, redeemed on the subscription when the session completes (as Stripe does).
+    coupons = [
+        coupon
+        for coupon, _ in resolve(
+            state, wanted, customer=customer_id, currency=items[0][0]["currency"], at=now
+        )
+    ]
+    amounts = [price["unit_amount"] * quantity for price, quantity in items]
+    off = [sum(per_line) for per_line in zip(*split_discounts(amounts, coupons), strict=True)]
+    off = off or [0] * len(amounts)
+    subtotal = sum(amounts)
+    total = subtotal - sum(off)
+    session_id = state.ids.new("cs_test_", 58)
     session: Obj = {
         **checkout_session_defaults(),
         "id": session_id,
         "object": "checkout.session",
-        "amount_subtotal": total,
+        "amount_subtotal": subtotal,
         "amount_total": total,
         "cancel_url": p.text("cancel_url"),
         "client_reference_id": p.text("client_reference_id", max_length=200),
@@ -128,6 +149,9 @@ def _create(state: StripeState, call: Call) -> Obj:
         "currency": items[0][0]["currency"],
         "customer": customer_id,
         "customer_email": customer_email,
+        "discounts": [
+            {"coupon": None if code else coupon, "promotion_code": code} for coupon, code in wanted
+        ],
         "expires_at": now + _SESSION_TTL_SECONDS,
         "invoice": None,
         "livemode": False,
@@ -140,26 +164,28 @@ def _create(state: StripeState, call: Call) -> Obj:
         "success_url": p.text("success_url"),
         "url": f"{state.config.checkout_url_base}{session_id}",
     }
+    session["total_details"]["amount_discount"] = subtotal - total
     state.checkout_sessions[session_id] = session
     state.session_line_items[session_id] = [
         {
             "id": state.ids.new("li_"),
             "object": "item",
-            "amount_discount": 0,
+            "amount_discount": discount,
             "amount_subtotal": price["unit_amount"] * quantity,
             "amount_tax": 0,
-            "amount_total": price["unit_amount"] * quantity,
+            "amount_total": price["unit_amount"] * quantity - discount,
             "currency": price["currency"],
             "description": state.products.get(price["product"], {}).get("name"),
             "price": price,
             "quantity": quantity,
         }
-        for price, quantity in items
+        for (price, quantity), discount in zip(items, off, strict=True)
     ]
     # Kept aside for completion: Stripe copies subscription_data onto the subscription it creates.
     state.session_subscription_data[session_id] = {
         "metadata": subscription_metadata,
         "description": description,
+        "discounts": wanted,
     }
     return state.render(session, p)
 
@@ -204,6 +230,10 @@ def complete_checkout_session(state: StripeState, session_id: str) -> Obj:
         "start_date": now,
         "status": "active",
     }
+    subscription["discounts"] = redeem(
+        state, extra.get("discounts") or [], customer=customer_id, currency=session["currency"],
+        at=now, subscription=subscription_id, checkout_session=session_id,
+    )  # fmt: skip
     state.subscriptions[subscription_id] = subscription
     invoice = make_subscription_invoice(
         state, subscription, billing_reason="subscription_create", period_start=now, period_end=now
