@@ -1,7 +1,8 @@
 """Subscriptions and invoices: what a completed subscription checkout creates, renews and cancels.
 
-A paid invoice carries both the legacy ``subscription`` field and the newer ``parent.subscription_details``
-(``{subscription, metadata}``) so integrations written against either API version find the subscription.
+An invoice names its subscription under ``parent.subscription_details`` (``{subscription, metadata}``), as
+API version 2025-11-17.clover does; it has no top-level ``subscription`` (removed in 2025-03-31.basil), so
+an integration still reading that field breaks against the fake as it would against Stripe.
 As on Stripe, a customer's credit balance (negative = credit, PROCESSORS.md 1.2) is applied to the invoice
 before it is charged, and the application is recorded as an ``applied_to_invoice`` balance transaction.
 """

@@ -103,7 +103,8 @@ async def test_a_saved_price_can_be_used_instead_of_price_data() -> None:
 @pytest.mark.parametrize(
     ("change", "param"),
     [
-        ({"mode": "payment"}, "mode"),
+        ({"mode": "donation"}, "mode"),
+        ({"mode": "payment"}, "line_items[0][price]"),  # a recurring price in payment mode
         ({"customer": "cus_nobody"}, "customer"),
         (
             {"line_items[0][price_data][recurring][interval]": "fortnight"},
@@ -316,7 +317,11 @@ async def test_expanding_the_invoice_subscription_returns_the_object() -> None:
         done = app.complete_checkout_session(session["id"])
         listed = (
             await client.get(
-                "/v1/invoices", params={"customer": customer_id, "expand[]": "data.parent.subscription_details.subscription"}
+                "/v1/invoices",
+                params={
+                    "customer": customer_id,
+                    "expand[]": "data.parent.subscription_details.subscription",
+                },
             )
         ).json()
     details = listed["data"][0]["parent"]["subscription_details"]
