@@ -122,7 +122,6 @@ def _coupon_for(
         coupon["times_redeemed"] >= coupon["max_redemptions"]
     )
     if used_up or (coupon["redeem_by"] is not None and coupon["redeem_by"] <= at):
-        coupon["valid"] = False
         raise StripeApiError(
             400, f"Coupon {coupon['id']} is no longer valid.", code="coupon_expired", param=param
         )
@@ -196,6 +195,8 @@ def redeem(
         # The terms as redeemed: a coupon deleted later keeps discounting what it was redeemed on.
         state.discount_coupons[discount["id"]] = dict(coupon)
         coupon["times_redeemed"] += 1
+        if coupon["max_redemptions"] is not None:
+            coupon["valid"] = coupon["times_redeemed"] < coupon["max_redemptions"]
         if code is not None:
             code["times_redeemed"] += 1
         if subscription is not None:

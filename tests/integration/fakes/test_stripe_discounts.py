@@ -227,6 +227,7 @@ def test_discounts_are_refused_when_they_cannot_apply(
     euros = v1.coupons.create(params={"amount_off": 100, "currency": "eur"})
     single = v1.coupons.create(params={"percent_off": 5, "max_redemptions": 1})
     v1.invoices.create(params={"customer": customer.id, "discounts": [{"coupon": single.id}]})  # type: ignore[typeddict-item]
+    assert v1.coupons.retrieve(single.id).valid is False  # its one redemption is used
     for coupon in (euros.id, single.id, "no_such_coupon"):
         with pytest.raises(stripe.InvalidRequestError) as refused:
             v1.invoices.create(params={"customer": customer.id, "discounts": [{"coupon": coupon}]})  # type: ignore[typeddict-item]
