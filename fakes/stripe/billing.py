@@ -16,9 +16,9 @@ from fakes.stripe.customers import create_balance_transaction
 from fakes.stripe.discounts import (
     after_invoice,
     apply_discounts,
-    end_discount,
     parse_discounts,
     redeem,
+    replace_discounts,
     subscription_discounts_at,
 )
 from fakes.stripe.errors import StripeApiError
@@ -420,7 +420,7 @@ def _update_subscription(state: StripeState, call: Call) -> Obj:
         subscription["cancel_at"] = period[1] if cancel_at_period_end else None
     wanted = parse_discounts(p)
     if wanted is not None:
-        _replace_discounts(state, subscription, wanted, at=at, request=call.event_request())
+        replace_discounts(state, subscription, wanted, at=at, request=call.event_request())
     items = p.array("items")
     changes: list[ItemChange] = []
     if items is not None:
@@ -445,36 +445,6 @@ def _update_subscription(state: StripeState, call: Call) -> Obj:
             )  # fmt: skip
             collect_invoice(state, invoice, subscription, at=at)
     return state.render(subscription, p)
-
-
-def _replace_discounts(
-    state: StripeState,
-    subscription: Obj,
-    wanted: list[tuple[str, str | None]],
-    *,
-    at: int,
-    request: dict[str, str | None],
-) -> None:
-    """``discounts`` on an update replaces the subscription's discounts (``discounts=`` clears them);
-    a discount asked for again by its coupon and code is kept as it is (its ``end`` does not move)."""
-
-    def key(coupon: str | None, code: str | None) -> tuple[str, str | None]:
-        return ("promotion_code", code) if code is not None else ("coupon", coupon)
-
-    kept = {
-        key(d["source"]["coupon"], d["promotion_code"]): d["id"]
-        for d in (state.discounts[i] for i in subscription["discounts"])
-    }
-    new = [pair for pair in wanted if key(*pair) not in kept]
-    created = redeem(
-        state, new, customer=subscription["customer"], currency=subscription["currency"], at=at,
-        subscription=subscription["id"], request=request,
-    )  # fmt: skip
-    keep = {kept[key(*pair)] for pair in wanted if key(*pair) in kept}
-    for discount_id in list(subscription["discounts"]):
-        if discount_id not in keep:
-            end_discount(state, subscription, discount_id, request=request)
-    subscription["discounts"] = [*subscription["discounts"], *created]
 
 
 def current_period(subscription: Obj) -> tuple[int, int]:
@@ -628,42 +598,8 @@ def _cancel_subscription(state: StripeState, call: Call) -> Obj:
     return state.render(subscription, p)
 
 
-def _retrieve_invoice(state: StripeState, call: Call) -> Obj:
-    invoice = state.get(state.invoices, "invoice", call.path["invoice"])
-    return state.render(invoice, call.params.only(()))
-
-
-def _list_invoices(state: StripeState, call: Call) -> Obj:
-    p = call.params.only(
-        (
-            "limit",
-            "starting_after",
-            "ending_before",
-            "customer",
-            "subscription",
-            "status",
-            "created",
-        )
-    )
-    customer = p.text("customer")
-    subscription = p.text("subscription")
-    status = p.text("status", choices=("draft", "open", "paid", "uncollectible", "void"))
-    page = state.page(
-        state.invoices.values(),
-        p,
-        "/v1/invoices",
-        kind="invoice",
-        keep=lambda inv: (
-            (customer is None or inv["customer"] == customer)
-            and (subscription is None or invoice_subscription(inv) == subscription)
-            and (status is None or inv["status"] == status)
-        ),
-    )
-    return state.render(page, p)
-
-
 def billing_routes(state: StripeState) -> list[Route]:
-    """Subscriptions (create, retrieve, list, update, cancel) and invoices (retrieve, list)."""
+    """Subscriptions (create, retrieve, list, update, cancel)."""
     sub = "/v1/subscriptions/{subscription}"
     return [
         api_route(state, "POST", "/v1/subscriptions", "subscriptions.create", _create_subscription),
@@ -671,6 +607,4 @@ def billing_routes(state: StripeState) -> list[Route]:
         api_route(state, "GET", sub, "subscriptions.retrieve", _retrieve_subscription),
         api_route(state, "POST", sub, "subscriptions.update", _update_subscription),
         api_route(state, "DELETE", sub, "subscriptions.cancel", _cancel_subscription),
-        api_route(state, "GET", "/v1/invoices", "invoices.list", _list_invoices),
-        api_route(state, "GET", "/v1/invoices/{invoice}", "invoices.retrieve", _retrieve_invoice),
     ]

@@ -41,6 +41,7 @@ __all__ = [
     "line_discounts",
     "parse_discounts",
     "redeem",
+    "replace_discounts",
     "resolve",
     "split_discounts",
     "subscription_discounts_at",
@@ -249,6 +250,36 @@ def end_discount(
         request=request,
         previous_attributes={"discounts": before},
     )
+
+
+def replace_discounts(
+    state: StripeState,
+    subscription: Obj,
+    wanted: list[tuple[str, str | None]],
+    *,
+    at: int,
+    request: Request,
+) -> None:
+    """``discounts`` on an update replaces the subscription's discounts (``discounts=`` clears them);
+    a discount asked for again by its coupon and code is kept as it is (its ``end`` does not move)."""
+
+    def key(coupon: str | None, code: str | None) -> tuple[str, str | None]:
+        return ("promotion_code", code) if code is not None else ("coupon", coupon)
+
+    kept = {
+        key(d["source"]["coupon"], d["promotion_code"]): d["id"]
+        for d in (state.discounts[i] for i in subscription["discounts"])
+    }
+    new = [pair for pair in wanted if key(*pair) not in kept]
+    created = redeem(
+        state, new, customer=subscription["customer"], currency=subscription["currency"], at=at,
+        subscription=subscription["id"], request=request,
+    )  # fmt: skip
+    keep = {kept[key(*pair)] for pair in wanted if key(*pair) in kept}
+    for discount_id in list(subscription["discounts"]):
+        if discount_id not in keep:
+            end_discount(state, subscription, discount_id, request=request)
+    subscription["discounts"] = [*subscription["discounts"], *created]
 
 
 def subscription_discounts_at(state: StripeState, subscription: Obj, at: int) -> list[str]:

@@ -286,11 +286,47 @@ def _delete(state: StripeState, call: Call) -> Obj:
     return {"id": invoice["id"], "object": "invoice", "deleted": True}
 
 
+def _retrieve_invoice(state: StripeState, call: Call) -> Obj:
+    invoice = state.get(state.invoices, "invoice", call.path["invoice"])
+    return state.render(invoice, call.params.only(()))
+
+
+def _list_invoices(state: StripeState, call: Call) -> Obj:
+    p = call.params.only(
+        (
+            "limit",
+            "starting_after",
+            "ending_before",
+            "customer",
+            "subscription",
+            "status",
+            "created",
+        )
+    )
+    customer = p.text("customer")
+    subscription = p.text("subscription")
+    status = p.text("status", choices=("draft", "open", "paid", "uncollectible", "void"))
+    page = state.page(
+        state.invoices.values(),
+        p,
+        "/v1/invoices",
+        kind="invoice",
+        keep=lambda inv: (
+            (customer is None or inv["customer"] == customer)
+            and (subscription is None or invoice_subscription(inv) == subscription)
+            and (status is None or inv["status"] == status)
+        ),
+    )
+    return state.render(page, p)
+
+
 def invoice_routes(state: StripeState) -> list[Route]:
-    """Invoice creation and lifecycle, and invoice items."""
+    """Invoices (create, retrieve, list, and their lifecycle) and invoice items."""
     one = "/v1/invoices/{invoice}"
     return [
         api_route(state, "POST", "/v1/invoices", "invoices.create", _create),
+        api_route(state, "GET", "/v1/invoices", "invoices.list", _list_invoices),
+        api_route(state, "GET", one, "invoices.retrieve", _retrieve_invoice),
         api_route(state, "POST", one + "/finalize", "invoices.finalize", _finalize),
         api_route(state, "POST", one + "/pay", "invoices.pay", _pay),
         api_route(state, "POST", one + "/void", "invoices.void", _void),
