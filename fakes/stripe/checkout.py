@@ -225,11 +225,17 @@ def complete_checkout_session(state: StripeState, session_id: str) -> Obj:
         # Checkout creates the customer when the session named none (in every mode, a choice: Stripe
         # leaves a payment-mode guest without one unless customer_creation=always).
         customer_id = _new_checkout_customer(state, session["customer_email"])
-    if session["mode"] == "payment":
-        return _complete_payment(state, session, customer_id)
-    if session["mode"] == "setup":
-        return _complete_setup(state, session, customer_id)
-    return _complete_subscription(state, session, customer_id)
+    complete = {"payment": _complete_payment, "setup": _complete_setup}.get(
+        session["mode"], _complete_subscription
+    )
+    try:
+        return complete(state, session, customer_id)
+    except StripeApiError as exc:
+        # A discount that was valid at creation and is used up or gone now: the session stays open.
+        raise FakeError(
+            f"checkout session {session_id} cannot complete: {exc}",
+            code="checkout_session_not_completable",
+        ) from exc
 
 
 def _complete_subscription(state: StripeState, session: Obj, customer_id: str) -> Obj:

@@ -12,6 +12,7 @@ import pytest
 import stripe
 
 from contracts.processors.stripe_validate import violations
+from fakes._common import FakeError
 from fakes.stripe import StripeFakeApp
 from fakes.stripe.periods import add_interval
 
@@ -260,3 +261,23 @@ def test_updating_a_subscriptions_discounts_replaces_them(
     assert [i.total for i in _invoices(client, subscription.id)] == [500, 1_000]
     _valid(same, swapped, cleared)
     _events_valid(app)
+
+
+def test_a_checkout_whose_coupon_was_used_up_meanwhile_cannot_complete_and_stays_open(
+    fake: tuple[StripeFakeApp, stripe.StripeClient],
+) -> None:
+    app, client = fake
+    v1 = client.v1
+    single = v1.coupons.create(params={"percent_off": 10, "max_redemptions": 1})
+    session = v1.checkout.sessions.create(
+        params={"mode": "subscription", "success_url": "https://example.com/ok",
+                "line_items": [{"price": _monthly_price(client, 1_000).id, "quantity": 1}],
+                "discounts": [{"coupon": single.id}]}
+    )  # fmt: skip
+    customer = v1.customers.create()
+    v1.invoices.create(params={"customer": customer.id, "discounts": [{"coupon": single.id}]})  # type: ignore[typeddict-item]
+
+    with pytest.raises(FakeError) as refused:
+        app.complete_checkout_session(session.id)
+    assert refused.value.code == "checkout_session_not_completable"
+    assert v1.checkout.sessions.retrieve(session.id).status == "open"
