@@ -68,6 +68,7 @@ ROOTS: dict[str, str] = {
     "coupon": "Stripe.Coupon",
     "deleted_coupon": "Stripe.DeletedCoupon",
     "promotion_code": "Stripe.PromotionCode",
+    "discount": "Stripe.Discount",
 }
 
 _EXPANDED = {"type": "object", "required": ["id"]}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -93,40 +94,55 @@ class Route:
     name: str
 
 
+#: a templated route: registration order, the route, and its parameters' (position, name)
+_Templated = tuple[int, "Route", tuple[tuple[int, str], ...]]
+
+
+def _literals(parts: list[str], positions: tuple[int, ...]) -> Any:
+    # itemgetter answers a bare item for one position and a tuple for several: the same on both sides.
+    return itemgetter(*positions)(parts) if positions else ()
+
+
 class Router:
-    """Matches ``(method, path)`` to a :class:`Route` and its path parameters."""
+    """Matches ``(method, path)`` to a :class:`Route` and its path parameters.
+
+    A templated route is found by one dict lookup per literal pattern: routes with the same method, segment
+    count and literal positions share a table keyed by their literal segments (a path's candidates used to
+    be scanned one by one, ~10% of a ``GET /v1/customers/{id}`` in the fake's own code). When routes of
+    different patterns match one path, the first registered wins, as before.
+    """
 
     def __init__(self, routes: Sequence[Route]) -> None:
         self._static: dict[tuple[str, str], Route] = {}
-        # (method, segment count) -> [(segments, route)], where a segment is a literal or None for a param.
+        # (method, segment count) -> [(literal positions, literals at them -> (order, route, params))]
         self._dynamic: dict[
-            tuple[str, int], list[tuple[tuple[str | None, ...], tuple[str, ...], Route]]
+            tuple[str, int], list[tuple[tuple[int, ...], dict[Any, _Templated]]]
         ] = {}
         self._routes = tuple(routes)
-        for route in self._routes:
-            self._add(route)
+        for order, route in enumerate(self._routes):
+            self._add(order, route)
 
     @property
     def routes(self) -> tuple[Route, ...]:
         """Every route, in registration order."""
         return self._routes
 
-    def _add(self, route: Route) -> None:
+    def _add(self, order: int, route: Route) -> None:
         method = route.method.upper()
         if "{" not in route.template:
             self._static[(method, route.template)] = route
             return
         parts = route.template.split("/")
-        segments: list[str | None] = []
-        names: list[str] = []
-        for part in parts:
-            if part.startswith("{") and part.endswith("}"):
-                segments.append(None)
-                names.append(part[1:-1])
-            else:
-                segments.append(part)
-        key = (method, len(parts))
-        self._dynamic.setdefault(key, []).append((tuple(segments), tuple(names), route))
+        literal_at = tuple(
+            i for i, part in enumerate(parts) if not (part.startswith("{") and part.endswith("}"))
+        )
+        params = tuple((i, parts[i][1:-1]) for i in range(len(parts)) if i not in literal_at)
+        patterns = self._dynamic.setdefault((method, len(parts)), [])
+        table = next((t for positions, t in patterns if positions == literal_at), None)
+        if table is None:
+            table = {}
+            patterns.append((literal_at, table))
+        table.setdefault(_literals(parts, literal_at), (order, route, params))
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         """The first route matching ``method`` and ``path``, and its parameters; ``None`` if none does."""
@@ -134,18 +150,13 @@ class Router:
         if route is not None:
             return route, {}
         parts = path.split("/")
-        candidates = self._dynamic.get((method, len(parts)))
-        if not candidates:
+        best: _Templated | None = None
+        for literal_at, table in self._dynamic.get((method, len(parts)), ()):
+            found = table.get(_literals(parts, literal_at))
+            if found is None or (best is not None and best[0] < found[0]):
+                continue
+            if all(parts[i] for i, _ in found[2]):  # a parameter is never an empty segment
+                best = found
+        if best is None:
             return None
-        for segments, names, candidate in candidates:
-            values: list[str] = []
-            for literal, part in zip(segments, parts, strict=True):
-                if literal is None:
-                    if not part:
-                        break
-                    values.append(part)
-                elif literal != part:
-                    break
-            else:
-                return candidate, dict(zip(names, values, strict=True))
-        return None
+        return best[1], {name: parts[i] for i, name in best[2]}

@@ -4,11 +4,13 @@ Implemented (PROCESSORS.md section 1): form-encoded params with ``a[b]=c`` / ``a
 Bearer auth with ``sk_test_`` keys; customers (create, retrieve, update, list, delete); customer balance
 transactions (negative amount = credit, cumulative ``ending_balance``, only description/metadata mutable);
 cash balance (retrieve, settings), cash balance transactions, funding instructions (create-or-retrieve) and
-the ``fund_cash_balance`` test helper; products and prices; subscription-mode checkout sessions;
+the ``fund_cash_balance`` test helper; products and prices (update, archive, delete a product without
+prices); checkout sessions in subscription, payment and setup modes;
 subscriptions (create, retrieve, list, update, cancel) and invoices, collected from the customer's test card
 with failures, ``invoice.payment_failed`` and retries (:mod:`fakes.stripe.collection`); PaymentIntents,
 charges, refunds, balance; PaymentMethods (test card numbers and tokens) and SetupIntents; disputes from
-the dispute test cards; coupons and promotion codes (stored, not applied); test clocks; events (every type
+the dispute test cards; coupons and promotion codes, applied as discounts
+(:mod:`fakes.stripe.discounts`); test clocks; events (every type
 in :mod:`fakes.stripe.event_types`, each with a trigger recipe); webhook endpoints; Stripe idempotency;
 Stripe's error shape; ``Request-Id`` on every response; ``livemode: false`` everywhere.
 

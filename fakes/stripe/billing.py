@@ -1,23 +1,30 @@
 """Subscriptions and invoices: what a completed subscription checkout creates, renews and cancels.
 
-A paid invoice carries both the legacy ``subscription`` field and the newer ``parent.subscription_details``
-(``{subscription, metadata}``) so integrations written against either API version find the subscription.
+An invoice names its subscription under ``parent.subscription_details`` (``{subscription, metadata}``), as
+API version 2025-11-17.clover does; it has no top-level ``subscription`` (removed in 2025-03-31.basil), so
+an integration still reading that field breaks against the fake as it would against Stripe.
 As on Stripe, a customer's credit balance (negative = credit, PROCESSORS.md 1.2) is applied to the invoice
 before it is charged, and the application is recorded as an ``applied_to_invoice`` balance transaction.
 """
 
 from __future__ import annotations
 
-import calendar
-import datetime as dt
-
 from fakes._common import FakeError, FakeNotFound, Route
 from fakes.stripe.api import Call, api_route
 from fakes.stripe.collection import collect_invoice
 from fakes.stripe.customers import create_balance_transaction
+from fakes.stripe.discounts import (
+    after_invoice,
+    apply_discounts,
+    parse_discounts,
+    redeem,
+    replace_discounts,
+    subscription_discounts_at,
+)
 from fakes.stripe.errors import StripeApiError
 from fakes.stripe.forms import Params, merge_metadata
 from fakes.stripe.payments import DECLINES, check_payment_method
+from fakes.stripe.periods import add_interval
 from fakes.stripe.prorations import (
     ItemChange,
     line_for_item,
@@ -34,7 +41,6 @@ from fakes.stripe.shapes import (
 from fakes.stripe.state import Obj, StripeState
 
 __all__ = [
-    "add_interval",
     "billing_routes",
     "current_period",
     "invoice_subscription",
@@ -42,20 +48,6 @@ __all__ = [
     "new_subscription_item",
     "renew_subscription",
 ]
-
-
-def add_interval(timestamp: int, interval: str, count: int = 1) -> int:
-    """``timestamp`` moved on by ``count`` billing intervals (calendar months and years, UTC)."""
-    if interval == "day":
-        return timestamp + 86_400 * count
-    if interval == "week":
-        return timestamp + 7 * 86_400 * count
-    start = dt.datetime.fromtimestamp(timestamp, tz=dt.UTC)
-    months = count * (12 if interval == "year" else 1)
-    year, month = divmod(start.month - 1 + months, 12)
-    year += start.year
-    day = min(start.day, calendar.monthrange(year, month + 1)[1])
-    return int(start.replace(year=year, month=month + 1, day=day).timestamp())
 
 
 def invoice_subscription(invoice: Obj) -> str | None:
@@ -126,7 +118,11 @@ def make_subscription_invoice(
                 "quantity": item["quantity"],
             }
         )
-    total = sum(line["amount"] for line in lines)
+    # The moment the invoice bills: a renewal's new period start, a creation's or an update's now.
+    applied_discounts = subscription_discounts_at(state, subscription, period_end)
+    subtotal = sum(line["amount"] for line in lines)
+    priced: Obj = {"discounts": applied_discounts, "lines": {"data": lines}}
+    total = subtotal - apply_discounts(state, priced)
     starting_balance = state.credit_balances.get(customer["id"], {}).get(currency, 0)
     # A negative total (a downgrade's credit) goes to the customer's balance and nothing is due.
     applied = min(total, -starting_balance) if starting_balance < 0 else 0
@@ -190,14 +186,17 @@ def make_subscription_invoice(
             "paid_at": now,
             "voided_at": None,
         },
-        "subtotal": total,
-        "subtotal_excluding_tax": total,
+        "subtotal": subtotal,
+        "subtotal_excluding_tax": subtotal,
         "total": total,
         "total_excluding_tax": total,
         "webhooks_delivered_at": now,
+        "discounts": applied_discounts,
+        "total_discount_amounts": priced["total_discount_amounts"],
     }
     state.invoices[invoice_id] = invoice
     subscription["latest_invoice"] = invoice_id
+    after_invoice(state, subscription, applied_discounts)
     return invoice
 
 
@@ -248,9 +247,10 @@ def _create_subscription(state: StripeState, call: Call) -> Obj:
     """
     p = call.params.only(
         ("customer", "items", "default_payment_method", "metadata", "description",
-         "payment_behavior", "proration_behavior", "collection_method")
+         "payment_behavior", "proration_behavior", "collection_method", "discounts")
     )  # fmt: skip
     customer = state.customer(p.required_text("customer"), param="customer")
+    wanted = parse_discounts(p) or []
     p.text("collection_method", choices=("charge_automatically",))
     behavior = p.text("payment_behavior", choices=_PAYMENT_BEHAVIORS) or "allow_incomplete"
     card = check_payment_method(p.text("default_payment_method"), param="default_payment_method")
@@ -307,6 +307,10 @@ def _create_subscription(state: StripeState, call: Call) -> Obj:
         "status": "active",
         "test_clock": customer["test_clock"],
     }
+    subscription["discounts"] = redeem(
+        state, wanted, customer=customer["id"], currency=subscription["currency"], at=start,
+        subscription=subscription_id, request=call.event_request(),
+    )  # fmt: skip
     state.subscriptions[subscription_id] = subscription
     state.emit("customer.subscription.created", subscription, request=call.event_request())
     invoice = make_subscription_invoice(
@@ -380,7 +384,7 @@ def _update_subscription(state: StripeState, call: Call) -> Obj:
     :mod:`fakes.stripe.prorations` describes."""
     p = call.params.only(
         ("metadata", "description", "cancel_at_period_end", "items", "proration_behavior",
-         "proration_date", "default_payment_method")
+         "proration_date", "default_payment_method", "discounts")
     )  # fmt: skip
     subscription = _subscription(state, call)
     if subscription["status"] == "canceled" and not set(p.data) <= {"metadata", "expand"}:
@@ -414,6 +418,9 @@ def _update_subscription(state: StripeState, call: Call) -> Obj:
         previous["cancel_at_period_end"] = subscription["cancel_at_period_end"]
         subscription["cancel_at_period_end"] = cancel_at_period_end
         subscription["cancel_at"] = period[1] if cancel_at_period_end else None
+    wanted = parse_discounts(p)
+    if wanted is not None:
+        replace_discounts(state, subscription, wanted, at=at, request=call.event_request())
     items = p.array("items")
     changes: list[ItemChange] = []
     if items is not None:
@@ -591,42 +598,8 @@ def _cancel_subscription(state: StripeState, call: Call) -> Obj:
     return state.render(subscription, p)
 
 
-def _retrieve_invoice(state: StripeState, call: Call) -> Obj:
-    invoice = state.get(state.invoices, "invoice", call.path["invoice"])
-    return state.render(invoice, call.params.only(()))
-
-
-def _list_invoices(state: StripeState, call: Call) -> Obj:
-    p = call.params.only(
-        (
-            "limit",
-            "starting_after",
-            "ending_before",
-            "customer",
-            "subscription",
-            "status",
-            "created",
-        )
-    )
-    customer = p.text("customer")
-    subscription = p.text("subscription")
-    status = p.text("status", choices=("draft", "open", "paid", "uncollectible", "void"))
-    page = state.page(
-        state.invoices.values(),
-        p,
-        "/v1/invoices",
-        kind="invoice",
-        keep=lambda inv: (
-            (customer is None or inv["customer"] == customer)
-            and (subscription is None or invoice_subscription(inv) == subscription)
-            and (status is None or inv["status"] == status)
-        ),
-    )
-    return state.render(page, p)
-
-
 def billing_routes(state: StripeState) -> list[Route]:
-    """Subscriptions (create, retrieve, list, update, cancel) and invoices (retrieve, list)."""
+    """Subscriptions (create, retrieve, list, update, cancel)."""
     sub = "/v1/subscriptions/{subscription}"
     return [
         api_route(state, "POST", "/v1/subscriptions", "subscriptions.create", _create_subscription),
@@ -634,6 +607,4 @@ def billing_routes(state: StripeState) -> list[Route]:
         api_route(state, "GET", sub, "subscriptions.retrieve", _retrieve_subscription),
         api_route(state, "POST", sub, "subscriptions.update", _update_subscription),
         api_route(state, "DELETE", sub, "subscriptions.cancel", _cancel_subscription),
-        api_route(state, "GET", "/v1/invoices", "invoices.list", _list_invoices),
-        api_route(state, "GET", "/v1/invoices/{invoice}", "invoices.retrieve", _retrieve_invoice),
     ]

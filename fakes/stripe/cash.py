@@ -6,6 +6,11 @@ cumulative ``ending_balance``) and emits ``customer_cash_balance_transaction.cre
 ``cash_balance.funds_available`` (PROCESSORS.md 1.4, 1.9.5). The fake has no invoices to reconcile cash
 against, so under automatic reconciliation the whole amount is left over and ``funds_available`` fires; under
 manual reconciliation it fires for any new funds, as Stripe documents.
+
+Funding instructions answer ``bank_transfer.type`` as requested, all five types included, although the
+published object enum lists only ``eu_bank_transfer`` and ``jp_bank_transfer``: the spec marks that enum
+``x-stripeBypassValidation`` and the SDKs type it open. The decision and its sources are stated with the
+schema test that names this one exception (``tests/integration/fakes/test_stripe_schemas.py``).
 """
 
 from __future__ import annotations

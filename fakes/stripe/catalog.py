@@ -1,4 +1,9 @@
-"""Minimal products and prices: enough for subscription checkouts with a saved or an inline price."""
+"""Products and prices: create, retrieve, list and update both, delete a product that has no prices.
+
+Enough for checkouts and subscriptions with a saved or an inline price. Not served: the catalog's events
+(``product.*``, ``price.*``: the fake emits none, so an integration that waits for them finds out), and
+search.
+"""
 
 from __future__ import annotations
 
@@ -160,8 +165,67 @@ def _list_prices(state: StripeState, call: Call) -> Obj:
     return state.render(page, p)
 
 
+def _update_product(state: StripeState, call: Call) -> Obj:
+    """``name``, ``description``, ``active``, ``metadata`` and ``default_price`` (a price of this product)."""
+    p = call.params.only(("name", "description", "active", "metadata", "default_price"))
+    product = state.get(state.products, "product", call.path["product"])
+    if p.has("name"):
+        product["name"] = p.required_text("name")
+    if p.has("description"):
+        product["description"] = p.text("description")
+    active = p.boolean("active")
+    if active is not None:
+        product["active"] = active
+    if p.has("metadata"):
+        product["metadata"] = merge_metadata(product["metadata"], p.metadata())
+    if p.has("default_price"):
+        price_id = p.text("default_price")
+        if price_id is not None:
+            price = state.get(state.prices, "price", price_id, param="default_price")
+            if price["product"] != product["id"]:
+                raise StripeApiError(
+                    400,
+                    f"The price {price_id} is not a price of product {product['id']}.",
+                    param="default_price",
+                )
+        product["default_price"] = price_id
+    product["updated"] = state.now()
+    return state.render(product, p)
+
+
+def _delete_product(state: StripeState, call: Call) -> Obj:
+    """As on Stripe, only a product without prices can be deleted (archive it otherwise)."""
+    call.params.only(())
+    product = state.get(state.products, "product", call.path["product"])
+    if any(price["product"] == product["id"] for price in state.prices.values()):
+        raise StripeApiError(
+            400,
+            "This product cannot be deleted because it has one or more user-created prices.",
+            code="product_has_prices",  # an assumption: Stripe's message is known, its code is not
+        )
+    del state.products[product["id"]]
+    return {"id": product["id"], "object": "product", "deleted": True}
+
+
+def _update_price(state: StripeState, call: Call) -> Obj:
+    """``active``, ``metadata``, ``nickname`` and ``lookup_key``: a price's amount never changes."""
+    p = call.params.only(("active", "metadata", "nickname", "lookup_key"))
+    price = state.get(state.prices, "price", call.path["price"])
+    active = p.boolean("active")
+    if active is not None:
+        price["active"] = active
+    if p.has("metadata"):
+        price["metadata"] = merge_metadata(price["metadata"], p.metadata())
+    for field in ("nickname", "lookup_key"):
+        if p.has(field):
+            price[field] = p.text(field)
+    return state.render(price, p)
+
+
 def catalog_routes(state: StripeState) -> list[Route]:
-    """Products and prices (create, retrieve, list)."""
+    """Products (create, retrieve, list, update, delete) and prices (create, retrieve, list, update)."""
+    product = "/v1/products/{product}"
+    price = "/v1/prices/{price}"
     return [
         api_route(state, "POST", "/v1/products", "products.create", _create_product),
         api_route(state, "GET", "/v1/products", "products.list", _list_products),
@@ -169,4 +233,7 @@ def catalog_routes(state: StripeState) -> list[Route]:
         api_route(state, "POST", "/v1/prices", "prices.create", _create_price),
         api_route(state, "GET", "/v1/prices", "prices.list", _list_prices),
         api_route(state, "GET", "/v1/prices/{price}", "prices.retrieve", _retrieve_price),
+        api_route(state, "POST", product, "products.update", _update_product),
+        api_route(state, "DELETE", product, "products.delete", _delete_product),
+        api_route(state, "POST", price, "prices.update", _update_price),
     ]

@@ -1,10 +1,9 @@
 """Coupons and promotion codes: create, retrieve, update, list (and delete a coupon), with their events.
 
-**Not applied**: the fake stores and serves them, but no invoice, subscription or Checkout Session takes a
-``discounts``, ``coupon`` or ``promotion_code`` parameter (the fake answers 400 to an unknown parameter, so
-an integration relying on a discount finds out), ``times_redeemed`` stays 0 and invoices carry no
-``discount_amounts``. A promotion code names its coupon under ``promotion`` (``{type: coupon, coupon}``), the
-shape of API version 2025-11-17.clover; its ``code`` must be unique among active codes.
+They are applied where a ``discounts`` parameter redeems them (subscriptions, invoices, Checkout
+Sessions): :mod:`fakes.stripe.discounts`, which also counts ``times_redeemed``. A promotion code names
+its coupon under ``promotion`` (``{type: coupon, coupon}``), the shape of API version 2025-11-17.clover;
+its ``code`` must be unique among active codes.
 """
 
 from __future__ import annotations

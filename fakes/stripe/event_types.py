@@ -27,6 +27,8 @@ EVENT_TYPES: frozenset[str] = frozenset(
         "checkout.session.expired",
         "customer.created",
         "customer.deleted",
+        "customer.discount.created",
+        "customer.discount.deleted",
         "customer.subscription.created",
         "customer.subscription.deleted",
         "customer.subscription.updated",

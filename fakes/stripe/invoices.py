@@ -1,6 +1,7 @@
 """One-off invoices through their lifecycle, and the invoice items that fill them.
 
-``POST /v1/invoices`` makes a ``draft`` (``invoice.created``); ``POST /v1/invoiceitems`` with ``invoice``
+``POST /v1/invoices`` makes a ``draft`` (``invoice.created``), with ``discounts`` redeemed on it
+(:mod:`fakes.stripe.discounts`); ``POST /v1/invoiceitems`` with ``invoice``
 adds a line to a draft; ``finalize`` makes it ``open`` with a number (``invoice.finalized``; a zero total is
 paid at once, as Stripe does); ``pay`` charges ``payment_method`` or the customer's default test card
 (``invoice.paid``, ``invoice.payment_succeeded``; a declined card answers ``card_error`` and leaves the
@@ -15,6 +16,7 @@ from fakes._common import Route
 from fakes.stripe.api import Call, api_route
 from fakes.stripe.billing import invoice_subscription
 from fakes.stripe.collection import attempt_payment
+from fakes.stripe.discounts import apply_discounts, parse_discounts, redeem
 from fakes.stripe.errors import StripeApiError
 from fakes.stripe.forms import merge_metadata
 from fakes.stripe.payments import check_payment_method
@@ -34,13 +36,18 @@ _UNPAID = {
 def _create(state: StripeState, call: Call) -> Obj:
     p = call.params.only(
         ("customer", "currency", "description", "metadata", "collection_method", "days_until_due",
-         "auto_advance")
+         "auto_advance", "discounts")
     )  # fmt: skip
     customer = state.customer(p.required_text("customer"), param="customer")
+    wanted = parse_discounts(p) or []
     method = p.text("collection_method", choices=("charge_automatically", "send_invoice"))
     days = p.integer("days_until_due", minimum=0)
     now = state.now()
     invoice_id = state.ids.new("in_")
+    currency = p.currency(required=False) or "usd"
+    discounts = redeem(
+        state, wanted, customer=customer["id"], currency=currency, at=now, invoice=invoice_id
+    )
     invoice: Obj = {
         **invoice_defaults(),
         "id": invoice_id,
@@ -55,8 +62,9 @@ def _create(state: StripeState, call: Call) -> Obj:
         "billing_reason": "manual",
         "collection_method": method or "charge_automatically",
         "created": now,
-        "currency": p.currency(required=False) or "usd",
+        "currency": currency,
         "customer": customer["id"],
+        "discounts": discounts,
         "customer_email": customer["email"],
         "customer_name": customer["name"],
         "description": p.text("description"),
@@ -178,10 +186,11 @@ def _add_line(state: StripeState, invoice: Obj, item: Obj) -> None:
             "quantity": 1,
         }
     )
-    total = sum(line["amount"] for line in invoice["lines"]["data"])
+    subtotal = sum(line["amount"] for line in invoice["lines"]["data"])
+    total = subtotal - apply_discounts(state, invoice)
     invoice.update(
-        amount_due=total, amount_remaining=total, subtotal=total, subtotal_excluding_tax=total,
-        total=total, total_excluding_tax=total,
+        amount_due=total, amount_remaining=total, subtotal=subtotal,
+        subtotal_excluding_tax=subtotal, total=total, total_excluding_tax=total,
     )  # fmt: skip
 
 
@@ -277,11 +286,47 @@ def _delete(state: StripeState, call: Call) -> Obj:
     return {"id": invoice["id"], "object": "invoice", "deleted": True}
 
 
+def _retrieve_invoice(state: StripeState, call: Call) -> Obj:
+    invoice = state.get(state.invoices, "invoice", call.path["invoice"])
+    return state.render(invoice, call.params.only(()))
+
+
+def _list_invoices(state: StripeState, call: Call) -> Obj:
+    p = call.params.only(
+        (
+            "limit",
+            "starting_after",
+            "ending_before",
+            "customer",
+            "subscription",
+            "status",
+            "created",
+        )
+    )
+    customer = p.text("customer")
+    subscription = p.text("subscription")
+    status = p.text("status", choices=("draft", "open", "paid", "uncollectible", "void"))
+    page = state.page(
+        state.invoices.values(),
+        p,
+        "/v1/invoices",
+        kind="invoice",
+        keep=lambda inv: (
+            (customer is None or inv["customer"] == customer)
+            and (subscription is None or invoice_subscription(inv) == subscription)
+            and (status is None or inv["status"] == status)
+        ),
+    )
+    return state.render(page, p)
+
+
 def invoice_routes(state: StripeState) -> list[Route]:
-    """Invoice creation and lifecycle, and invoice items."""
+    """Invoices (create, retrieve, list, and their lifecycle) and invoice items."""
     one = "/v1/invoices/{invoice}"
     return [
         api_route(state, "POST", "/v1/invoices", "invoices.create", _create),
+        api_route(state, "GET", "/v1/invoices", "invoices.list", _list_invoices),
+        api_route(state, "GET", one, "invoices.retrieve", _retrieve_invoice),
         api_route(state, "POST", one + "/finalize", "invoices.finalize", _finalize),
         api_route(state, "POST", one + "/pay", "invoices.pay", _pay),
         api_route(state, "POST", one + "/void", "invoices.void", _void),

@@ -22,7 +22,7 @@ from fakes.stripe.payment_methods import attach, materialize
 from fakes.stripe.payments import DECLINES, NEEDS_ACTION
 from fakes.stripe.state import Obj, StripeState
 
-__all__ = ["setup_intent_routes"]
+__all__ = ["create_setup_intent", "setup_intent_routes"]
 
 _CONFIRMABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
 _CANCELABLE = ("requires_payment_method", "requires_confirmation", "requires_action")
@@ -33,6 +33,14 @@ def _create(state: StripeState, call: Call) -> Obj:
         ("customer", "payment_method", "confirm", "usage", "payment_method_types", "metadata",
          "description", "return_url")
     )  # fmt: skip
+    return state.render(create_setup_intent(state, p, request=call.event_request()), p)
+
+
+def create_setup_intent(
+    state: StripeState, p: Params, *, request: dict[str, str | None] | None
+) -> Obj:
+    """A new SetupIntent from create parameters, confirmed at once when ``confirm`` is true (as
+    ``POST /v1/setup_intents`` and a completed setup-mode Checkout Session make one)."""
     customer = p.text("customer")
     if customer is not None:
         state.customer(customer, param="customer")
@@ -79,11 +87,10 @@ def _create(state: StripeState, call: Call) -> Obj:
         intent["payment_method"] = materialize(state, card)["id"]
         intent["status"] = "requires_confirmation"
     state.setup_intents[intent_id] = intent
-    request = call.event_request()
     state.emit("setup_intent.created", intent, request=request)
     if p.boolean("confirm"):
         _confirm_intent(state, intent, request)
-    return state.render(intent, p)
+    return intent
 
 
 def _intent(state: StripeState, call: Call) -> Obj:
@@ -118,7 +125,7 @@ def _confirm(state: StripeState, call: Call) -> Obj:
     return state.render(intent, p)
 
 
-def _confirm_intent(state: StripeState, intent: Obj, request: dict[str, str | None]) -> None:
+def _confirm_intent(state: StripeState, intent: Obj, request: dict[str, str | None] | None) -> None:
     method = state.payment_methods[intent["payment_method"]]
     token = state.card_token(method["id"])
     if token in NEEDS_ACTION and intent["status"] != "requires_action":

@@ -39,6 +39,7 @@ _PREFIX_KIND = (
     ("pm_", "payment_method"),
     ("du_", "dispute"),
     ("promo_", "promotion_code"),
+    ("di_", "discount"),
 )
 
 
@@ -89,6 +90,9 @@ class StripeState:
             self.disputes: dict[str, Obj] = {}
             self.coupons: dict[str, Obj] = {}
             self.promotion_codes: dict[str, Obj] = {}
+            self.discounts: dict[str, Obj] = {}
+            #: discount id -> its coupon as redeemed (a deleted coupon keeps discounting)
+            self.discount_coupons: dict[str, Obj] = {}
 
     def now(self) -> int:
         """Unix seconds on the injected clock, as Stripe's ``created`` fields are."""
@@ -135,6 +139,7 @@ class StripeState:
                     "payment_method": self.payment_methods,
                     "dispute": self.disputes,
                     "promotion_code": self.promotion_codes,
+                    "discount": self.discounts,
                 }[kind]
                 return store.get(object_id)
         return None

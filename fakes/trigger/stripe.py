@@ -30,6 +30,7 @@ Every event type the fake can emit (:data:`fakes.stripe.event_types.EVENT_TYPES`
 | ``charge.dispute.updated`` / ``.closed`` / ``.funds_reinstated`` | that dispute answered with Stripe's ``winning_evidence`` |
 | ``coupon.created`` / ``.updated`` / ``.deleted`` | a 25% coupon, renamed, deleted |
 | ``promotion_code.created`` / ``.updated`` | a coupon and a promotion code for it, deactivated |
+| ``customer.discount.created`` / ``.deleted`` | a subscription Checkout Session with a 20% ``once`` coupon, completed: the discount applies to the first invoice and ends |
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ async def _customer(ctx: TriggerContext) -> dict[str, Any]:
     return customer
 
 
-async def _session(ctx: TriggerContext) -> dict[str, Any]:
+async def _session(ctx: TriggerContext, extra: dict[str, str] | None = None) -> dict[str, Any]:
     product = await _post(ctx, "/v1/products", {"name": "Trigger plan"})
     price = await _post(
         ctx,
@@ -81,6 +82,7 @@ async def _session(ctx: TriggerContext) -> dict[str, Any]:
             "line_items[0][price]": price["id"],
             "line_items[0][quantity]": "1",
             "success_url": "https://example.test/success",
+            **(extra or {}),
         },
     )
     return session
@@ -287,6 +289,12 @@ async def coupon_cycle(ctx: TriggerContext) -> None:
     await call(ctx.api, "DELETE", f"/v1/coupons/{coupon['id']}", headers=_auth(ctx))
 
 
+async def discount_once(ctx: TriggerContext) -> None:
+    coupon = await _post(ctx, "/v1/coupons", {"percent_off": "20", "duration": "once"})
+    session = await _session(ctx, {"discounts[0][coupon]": coupon["id"]})
+    await _post(ctx, f"/_fake/checkout/sessions/{session['id']}/complete")
+
+
 async def promotion_code_cycle(ctx: TriggerContext) -> None:
     coupon = await _post(ctx, "/v1/coupons", {"amount_off": "500", "currency": "usd"})
     code = await _post(
@@ -346,6 +354,8 @@ RECIPES: dict[str, Recipe] = {
     "coupon.created": coupon_cycle,
     "coupon.updated": coupon_cycle,
     "coupon.deleted": coupon_cycle,
+    "customer.discount.created": discount_once,
+    "customer.discount.deleted": discount_once,
     "promotion_code.created": promotion_code_cycle,
     "promotion_code.updated": promotion_code_cycle,
 }

@@ -1,4 +1,5 @@
-"""Coupons and promotion codes through stripe-python (CRUD only: the fake does not apply discounts).
+"""Coupons and promotion codes through stripe-python: create, retrieve, update, list, delete (applying them to
+invoices is ``test_stripe_discounts.py``).
 
 Every answer is checked against the pinned ``coupon``, ``deleted_coupon`` and ``promotion_code`` schemas.
 """

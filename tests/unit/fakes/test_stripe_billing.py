@@ -103,7 +103,8 @@ async def test_a_saved_price_can_be_used_instead_of_price_data() -> None:
 @pytest.mark.parametrize(
     ("change", "param"),
     [
-        ({"mode": "payment"}, "mode"),
+        ({"mode": "donation"}, "mode"),
+        ({"mode": "payment"}, "line_items[0][price]"),  # a recurring price in payment mode
         ({"customer": "cus_nobody"}, "customer"),
         (
             {"line_items[0][price_data][recurring][interval]": "fortnight"},
