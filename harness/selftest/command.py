@@ -43,6 +43,7 @@ BEHAVIOUR_SUITES: dict[str, str] = {
     "authenticity": "harness.suites.test_authenticity",
     "events": "harness.suites.test_events",
     "limits": "harness.suites.test_limits",
+    "stateful": "harness.suites.test_stateful",
 }
 #: Generated examples per property in the self-test: each one is a round trip per variant.
 DEFAULT_EXAMPLES = 3

@@ -16,6 +16,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, seed, settings
 from hypothesis import strategies as st
+from hypothesis.errors import Flaky
 from hypothesis.stateful import (
     Bundle,
     initialize,
@@ -31,7 +32,7 @@ from harness.suites._support import Api
 
 from .answers import MAX_MICROS, Clamp, charge_for
 from .events import PlanEnded, PlanPaid
-from .observe import step_note
+from .observe import ModelDivergence, step_note
 from .payments import PaymentsModel
 from .rails import RailRules
 
@@ -304,7 +305,12 @@ class PaymentsMachine(RailRules):
             self.seen.wallet(wallet)
 
 
-def machine_for(api: Api, processors: Processors, clamp: Clamp) -> type[PaymentsMachine]:
+def machine_for(
+    api: Api,
+    processors: Processors,
+    clamp: Clamp,
+    divergences: list[ModelDivergence] | None = None,
+) -> type[PaymentsMachine]:
     """The machine bound to one target (a subclass per run: hypothesis builds a fresh one per example)."""
     return type(
         "PaymentsMachine",
@@ -313,6 +319,7 @@ def machine_for(api: Api, processors: Processors, clamp: Clamp) -> type[Payments
             "api": api,
             "processors": processors,
             "model_factory": staticmethod(lambda: PaymentsModel(clamp=clamp)),
+            "divergences": divergences if divergences is not None else [],
         },
     )
 
@@ -330,15 +337,29 @@ def run(
     """Run `examples` random sequences of up to `depth` steps; a divergence raises, shrunk unless told not
     to (each shrink step replays a sequence against the target, so a catch-only check skips it)."""
     phases = tuple(Phase) if shrink else (Phase.explicit, Phase.reuse, Phase.generate)
-    run_state_machine_as_test(  # type: ignore[no-untyped-call]
-        seed(seed_value)(machine_for(api, processors, clamp)),
-        settings=settings(
-            max_examples=examples,
-            stateful_step_count=depth,
-            deadline=None,
-            database=None,
-            phases=phases,
-            suppress_health_check=list(HealthCheck),
-            report_multiple_bugs=False,
-        ),
-    )
+    divergences: list[ModelDivergence] = []
+    try:
+        run_state_machine_as_test(  # type: ignore[no-untyped-call]
+            seed(seed_value)(machine_for(api, processors, clamp, divergences)),
+            settings=settings(
+                max_examples=examples,
+                stateful_step_count=depth,
+                deadline=None,
+                database=None,
+                phases=phases,
+                suppress_health_check=list(HealthCheck),
+                report_multiple_bugs=False,
+            ),
+        )
+    except Flaky as exc:
+        # a target that answers one sequence differently when hypothesis replays it to shrink (its state
+        # leaks from one sequence into the next) makes the generation itself inconsistent; the first
+        # divergence seen is still a real disagreement with the model, so it is the finding, unshrunk
+        if not divergences:
+            raise
+        first = divergences[0]
+        first.add_note(
+            "not shrunk: replaying the sequence, the target answered differently "
+            f"({type(exc).__name__}), so its state depends on earlier sequences"
+        )
+        raise first from exc

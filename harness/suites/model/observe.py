@@ -66,8 +66,9 @@ def curl(request: httpx.Request, response: httpx.Response | None) -> str:
 class Observer:
     """Sends requests for the machine (each noted as a curl line) and compares what it sees."""
 
-    def __init__(self, api: Api) -> None:
+    def __init__(self, api: Api, divergences: list[ModelDivergence] | None = None) -> None:
         self.api = api
+        self.divergences = divergences if divergences is not None else []
 
     def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """One request to the target, noted for the reproduction hypothesis prints on failure."""
@@ -76,13 +77,15 @@ class Observer:
         return response
 
     def diverged(self, observed: str, expected: str) -> ModelDivergence:
-        """A failure carrying the last requests of this sequence."""
-        return ModelDivergence(
+        """A failure carrying the last requests of this sequence (and noted in `divergences`)."""
+        divergence = ModelDivergence(
             observed=observed,
             expected=expected,
             reproduce=self.api.reproduce(),
             seed=self.api.seed,
         )
+        self.divergences.append(divergence)
+        return divergence
 
     def answer(self, what: str, response: httpx.Response, allowed: list[Answer]) -> Answer:
         """The allowed answer `response` is; a divergence when it is none of them."""

@@ -21,7 +21,7 @@ from . import events as ev
 from . import kinds
 from .answers import Answer
 from .kinds import AUTH, CDP_KINDS, MALFORMED, STRIPE_KINDS, SUB_PLANS, XENDIT_KINDS
-from .observe import Observer, step_note
+from .observe import ModelDivergence, Observer, step_note
 from .payments import PaymentsModel
 
 __all__ = ["RailRules"]
@@ -36,6 +36,8 @@ class RailRules(RuleBasedStateMachine):
     api: ClassVar[Api]
     processors: ClassVar[Processors]
     model_factory: ClassVar[Any]
+    #: every divergence the run saw, first first (kept across sequences: see `machine.run`)
+    divergences: ClassVar[list[ModelDivergence]]
 
     accounts = Bundle("accounts")
     stripe_topups = Bundle("stripe_topups")
@@ -47,7 +49,7 @@ class RailRules(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.model: PaymentsModel = self.model_factory()
-        self.seen = Observer(self.api)
+        self.seen = Observer(self.api, self.divergences)
         self.run = f"{next(_counter):x}{id(self) & 0xFFFF:04x}"
         self.details: dict[str, dict[str, Any]] = {}  # top-up id → the details the target gave
         self.invoices_paid: set[str] = set()

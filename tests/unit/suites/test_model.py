@@ -11,8 +11,10 @@ from __future__ import annotations
 from fractions import Fraction
 from math import ceil
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from hypothesis.errors import FlakyStrategyDefinition
 
 from harness.suites.model import Clamp, PaymentsModel, charge_for
 from harness.suites.model import events as ev
@@ -184,3 +186,31 @@ def test_an_idempotency_key_replays_the_same_body_and_refuses_another() -> None:
     assert model.expect_topup(account, "stripe", 2_000_000, "k")[0].code == "idempotency_key_reused"
     assert model.expect_topup(account, "stripe", 1_000_001, None)[0].code == "validation_error"
     assert model.expect_topup("acct_none", "cdp", 1, None)[0].code == "account_not_found"
+
+
+def test_a_target_that_makes_the_replay_inconsistent_still_fails_with_its_first_divergence(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Shrinking replays a sequence; a target whose state leaks between sequences answers differently and
+    hypothesis calls the generation flaky. The divergence seen first is the finding, not that error."""
+    from harness.suites.model import machine, observe
+
+    def flaky_run(machine_class: type[machine.PaymentsMachine], settings: object) -> None:
+        seen = observe.Observer(_StubApi(), machine_class.divergences)  # type: ignore[arg-type]
+        seen.diverged("a charge: HTTP 200", "a charge: HTTP 402 insufficient_funds")
+        seen.diverged("the replay: HTTP 201", "HTTP 200")
+        raise FlakyStrategyDefinition("Inconsistent data generation!")
+
+    monkeypatch.setattr(machine, "run_state_machine_as_test", flaky_run)
+    with pytest.raises(observe.ModelDivergence) as caught:
+        machine.run(_StubApi(), None, CLAMP, seed_value=1, examples=1, depth=1)  # type: ignore[arg-type]
+    assert "a charge: HTTP 200" in str(caught.value)
+    assert isinstance(caught.value.__cause__, FlakyStrategyDefinition)
+    assert any("not shrunk" in note for note in caught.value.__notes__)
+
+
+class _StubApi:
+    seed = 1
+
+    def reproduce(self) -> list[str]:
+        return ["POST /v1/charges → 200"]
