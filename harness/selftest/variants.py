@@ -328,6 +328,17 @@ ADVERSARIAL: tuple[Variant, ...] = (
         build=lambda: _adapters(xendit=rails.xendit_factory(events.FailedCycleXenditAdapter)),
     ),
     Variant(
+        name="plan-paid-whatever-the-amount",
+        defect="a paid-plan event (Stripe invoice.paid, Xendit recurring.cycle.succeeded) raises the plan "
+        "whatever its amount paid says: null, a boolean, a string, a fraction, negative or absent",
+        source="issue 11 class 2 (malformed bodies never move anything; the amount_paid gap)",
+        component="adapter_factories",
+        build=lambda: _adapters(
+            stripe=rails.stripe_factory(events.AmountBlindStripeAdapter),
+            xendit=rails.xendit_factory(events.AmountBlindXenditAdapter),
+        ),
+    ),
+    Variant(
         name="failed-settlement-credited",
         defect="a CDP settlement event is credited whatever its type (failed) or asset",
         source="issue 11 class 2 (failures included)",
@@ -383,6 +394,15 @@ ADVERSARIAL: tuple[Variant, ...] = (
         source="issue 11 class 3 (x402 payments that do not match the requirements never credit)",
         component="adapter_factories",
         build=lambda: _adapters(cdp=verification.cdp_factory(limits.ClientTrustingCdpAdapter)),
+    ),
+    Variant(
+        name="x402-top-up-trusts-the-facilitator",
+        defect="/pay credits whatever the facilitator says is valid: the authorised value is never "
+        "compared with the top-up's amount, so an underpayment a lying facilitator vouches for is credited",
+        source="issue 11 class 3 (x402 payments that do not match the requirements never credit; the "
+        "cdp.py re-check after the facilitator)",
+        component="adapter_factories",
+        build=lambda: _adapters(cdp=verification.cdp_factory(limits.FacilitatorTrustingCdpAdapter)),
     ),
 )
 

@@ -1,5 +1,6 @@
 """Limit and refusal defects (issue 11, class 3): a charge that overdraws, an Idempotency-Key reused with
-another amount that replays, a reconcile dry run that moves money, an x402 top-up that trusts the client.
+another amount that replays, a reconcile dry run that moves money, an x402 top-up that trusts the client,
+or trusts its facilitator's word for the amount.
 """
 
 from __future__ import annotations
@@ -11,11 +12,17 @@ from typing import Any
 from fastapi import Depends, Header, Query, Request
 from sqlalchemy import select
 from starlette.responses import JSONResponse
+from x402.schemas.v1 import PaymentRequirementsV1
 
 from harness.reference.errors import ApiError
 from harness.reference.ledger import get_account_for_update, post_entry
 from harness.reference.models import Charge, Outcome, Topup
-from harness.reference.rails.cdp import CdpAdapter, SettledPayment, authorized_micros
+from harness.reference.rails.cdp import (
+    CdpAdapter,
+    PaymentDeclined,
+    SettledPayment,
+    authorized_micros,
+)
 from harness.reference.routes import admin, charges, payments
 from harness.reference.routes.schemas import ReconcileResult
 from harness.reference.routes.views import topup_out
@@ -23,6 +30,7 @@ from harness.reference.state import ServiceState, get_state
 
 __all__ = [
     "ClientTrustingCdpAdapter",
+    "FacilitatorTrustingCdpAdapter",
     "charge_checking_cost_only",
     "reconcile_ignoring_dry_run",
     "topup_replaying_reused_key",
@@ -124,3 +132,16 @@ class ClientTrustingCdpAdapter(CdpAdapter):
             "payTo": str(auth.get("to") or requirements["payTo"]),
         }
         return await super().verify_and_settle(payload, trusted)
+
+
+class FacilitatorTrustingCdpAdapter(CdpAdapter):
+    """Takes the facilitator's `isValid` as the whole answer: the authorised value is never compared with
+    the requirements, so an underpayment a buggy or spoofed facilitator vouches for is credited."""
+
+    async def verify(self, payload: Any, requirements: Mapping[str, Any]) -> int:
+        """The facilitator's verdict, and no amount check of our own (the defect)."""
+        reqs = PaymentRequirementsV1.model_validate(dict(requirements))
+        verified = await self._facilitator_call(lambda: self._facilitator.verify(payload, reqs))
+        if not verified.is_valid:
+            raise PaymentDeclined(verified.invalid_reason or "invalid_payload")
+        return authorized_micros(payload)
