@@ -354,6 +354,17 @@ ADVERSARIAL: tuple[Variant, ...] = (
         build=_router(charges.router, "charge", limits.charge_checking_cost_only, methods=["POST"]),
     ),
     Variant(
+        name="charge-replay-flag-inverted",
+        defect="POST /v1/charges answers a first charge replayed=true and every repeat replayed=false: a "
+        "client that books a charge when it is not a replay books every retry",
+        source="issue 11 class 3 (mutation testing of routes/charges.py: a zero-cost charge answered as "
+        "a replay survived every suite)",
+        component="routers",
+        build=_router(
+            charges.router, "charge", limits.charge_with_replayed_inverted, methods=["POST"]
+        ),
+    ),
+    Variant(
         name="margin-applied-twice",
         defect="the margin is multiplied in twice: the marked-up amount is marked up again (1000 at 10% "
         "charges 1210) while the record shows the cost and the margin",
@@ -394,6 +405,18 @@ ADVERSARIAL: tuple[Variant, ...] = (
         source="issue 11 class 3 (x402 payments that do not match the requirements never credit)",
         component="adapter_factories",
         build=lambda: _adapters(cdp=verification.cdp_factory(limits.ClientTrustingCdpAdapter)),
+    ),
+    Variant(
+        name="payment-bound-tighter-than-the-contract",
+        defect="a payment event over 10^14 micro-USD is refused as invalid_payload, although the contract "
+        "lets a top-up be opened for up to 10^15: a paid top-up is never credited",
+        source="issue 11 class 3 (the largest amount allowed; the reference's own 10^14 bound until now)",
+        component="adapter_factories",
+        build=lambda: _adapters(
+            stripe=rails.stripe_factory(limits.TightBoundStripeAdapter),
+            xendit=rails.xendit_factory(limits.TightBoundXenditAdapter),
+            cdp=verification.cdp_factory(limits.TightBoundCdpAdapter),
+        ),
     ),
     Variant(
         name="x402-top-up-trusts-the-facilitator",

@@ -403,7 +403,8 @@ def test_the_balance_is_the_sum_of_the_ledger_and_adjustments_never_count_as_pai
 
 
 def test_a_charge_repeated_for_one_inference_debits_once(api: Api) -> None:
-    """One inference charged three times in a row and six times at once: one debit, one result."""
+    """One inference charged three times in a row and six times at once: one debit, one result; the
+    first answer is not a replay (`replayed` false), every repeat is (`replayed` true)."""
     account = api.funded_account(100_000)
     inference = unique("inf")
     recorded = api.call(
@@ -437,6 +438,14 @@ def test_a_charge_repeated_for_one_inference_debits_once(api: Api) -> None:
                 f"ledger entries {sorted(map(str, entry_ids))} and amounts {sorted(map(str, amounts))}"
             ),
             expected="every repeat answers 200 with the same result, and the ledger holds one debit",
+            event_ids=[f"inference {inference}"],
+        )
+    replayed = [r.get("replayed") for r in results]
+    if replayed != [False] + [True] * (len(results) - 1):
+        api.fail(
+            IdempotencyFailure,
+            observed=f"replayed, in answer order (three in a row, then the concurrent ones): {replayed}",
+            expected="false for the first charge, true for every repeat",
             event_ids=[f"inference {inference}"],
         )
     if api.account(account)["balance_micros"] != 100_000 - debits[0]:
@@ -728,12 +737,18 @@ def test_reconcile_completes_and_finds_exactly_once_credits_in_agreement(
 
 # ---------------------------------------------------------------------------------------- order
 
+#: A Stripe funding that, with the 3 USD one beside it, makes the contract's bound on an amount (10^15
+#: micro-USD): the largest payment the contract lets a top-up ask for, less 3 USD.
+LARGE_FUNDING_CENTS = 10**15 // 10_000 - 300
+
 
 def test_any_order_of_a_set_of_events_converges_to_the_same_ledger_and_tier(
     api: Api, processors: Processors, payments_options: PaymentsOptions
 ) -> None:
     """Two fundings (one duplicated), a team plan paid then canceled, a pro plan paid twice: in every
-    order, 5 USD credited twice over two entries and the tier is pro."""
+    order, each funding credited once and the tier is pro. The second funding is as large as the
+    contract allows with the first (together the contract's bound on an amount, 10^15 micro-USD): money
+    that large is as exactly-once as any."""
 
     @settings(
         max_examples=max(2, payments_options.examples),
@@ -751,7 +766,9 @@ def test_any_order_of_a_set_of_events_converges_to_the_same_ledger_and_tier(
         team, pro = f"sub_team_{tag}", f"sub_pro_{tag}"
         events = [
             stripe_funded(customer=customer, txn_ref=f"ccsbtxn_a_{tag}", amount_cents=300),
-            stripe_funded(customer=customer, txn_ref=f"ccsbtxn_b_{tag}", amount_cents=200),
+            stripe_funded(
+                customer=customer, txn_ref=f"ccsbtxn_b_{tag}", amount_cents=LARGE_FUNDING_CENTS
+            ),
             stripe_invoice_paid(
                 account_id=account,
                 plan="team",
@@ -782,15 +799,17 @@ def test_any_order_of_a_set_of_events_converges_to_the_same_ledger_and_tier(
         state = api.account(account)
         credits = sorted(c["amount_micros"] for c in api.entries(account, kind="credit"))
         tier = api.billing(account)["plan_tier"]
+        large = LARGE_FUNDING_CENTS * 10_000
         if (
-            credits != [2_000_000, 3_000_000]
-            or state["balance_micros"] != 5_000_000
+            credits != [3_000_000, large]
+            or state["balance_micros"] != 3_000_000 + large
             or tier != "pro"
         ):
             api.fail(
                 IdempotencyFailure,
                 observed=f"order {order}: credits {credits}, balance {state['balance_micros']}, tier {tier!r}",
-                expected="credits [2000000, 3000000], balance 5000000 and tier 'pro' in every order",
+                expected=f"credits [3000000, {large}], balance {3_000_000 + large} and tier 'pro' in "
+                "every order",
                 event_ids=[str(events[i]["id"]) for i in order],
             )
         api.call("DELETE", f"/v1/accounts/{account}")

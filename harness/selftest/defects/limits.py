@@ -1,6 +1,6 @@
 """Limit and refusal defects (issue 11, class 3): a charge that overdraws, an Idempotency-Key reused with
 another amount that replays, a reconcile dry run that moves money, an x402 top-up that trusts the client,
-or trusts its facilitator's word for the amount.
+or trusts its facilitator's word for the amount, a charge that says a repeat is new, a payment bound ten times tighter than the contract's.
 """
 
 from __future__ import annotations
@@ -17,12 +17,15 @@ from x402.schemas.v1 import PaymentRequirementsV1
 from harness.reference.errors import ApiError
 from harness.reference.ledger import get_account_for_update, post_entry
 from harness.reference.models import Charge, Outcome, Topup
+from harness.reference.rails.base import PayloadInvalid, PaymentReceived, ProcessorEvent
 from harness.reference.rails.cdp import (
     CdpAdapter,
     PaymentDeclined,
     SettledPayment,
     authorized_micros,
 )
+from harness.reference.rails.stripe import StripeAdapter
+from harness.reference.rails.xendit import XenditAdapter
 from harness.reference.routes import admin, charges, payments
 from harness.reference.routes.schemas import ReconcileResult
 from harness.reference.routes.views import topup_out
@@ -31,10 +34,25 @@ from harness.reference.state import ServiceState, get_state
 __all__ = [
     "ClientTrustingCdpAdapter",
     "FacilitatorTrustingCdpAdapter",
+    "TightBoundCdpAdapter",
+    "TightBoundStripeAdapter",
+    "TightBoundXenditAdapter",
     "charge_checking_cost_only",
+    "charge_with_replayed_inverted",
     "reconcile_ignoring_dry_run",
     "topup_replaying_reused_key",
 ]
+
+
+async def charge_with_replayed_inverted(
+    request: Request, state: ServiceState = Depends(get_state)
+) -> JSONResponse:
+    """Answers a first charge as a replay and a repeat as a new charge: a client that books a charge
+    when `replayed` is false books every retry again."""
+    answer = await charges.charge(request, state)
+    body = json.loads(bytes(answer.body))
+    body["replayed"] = not body.get("replayed")
+    return JSONResponse(body, status_code=answer.status_code)
 
 
 async def charge_checking_cost_only(
@@ -145,3 +163,39 @@ class FacilitatorTrustingCdpAdapter(CdpAdapter):
         if not verified.is_valid:
             raise PaymentDeclined(verified.invalid_reason or "invalid_payload")
         return authorized_micros(payload)
+
+
+#: The bound the reference once held payment events to: $100,000,000, a tenth of the contract's top-up bound.
+_TIGHT_BOUND_MICROS = 10**14
+
+
+def _within_tight_bound(event: ProcessorEvent) -> ProcessorEvent:
+    for effect in event.effects:
+        amount = effect.amount_micros if isinstance(effect, PaymentReceived) else None
+        if amount is not None and amount > _TIGHT_BOUND_MICROS:
+            raise PayloadInvalid(f"amount is over {_TIGHT_BOUND_MICROS} micro-USD: refused")
+    return event
+
+
+class TightBoundStripeAdapter(StripeAdapter):
+    """Refuses a payment event over 10^14 micro-USD that the contract let the client open a top-up for."""
+
+    def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> ProcessorEvent:
+        """A paid top-up past the tight bound refused as invalid (the defect)."""
+        return _within_tight_bound(super().parse_webhook(body, headers))
+
+
+class TightBoundXenditAdapter(XenditAdapter):
+    """Refuses a payment event over 10^14 micro-USD that the contract let the client open a top-up for."""
+
+    def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> ProcessorEvent:
+        """A paid top-up past the tight bound refused as invalid (the defect)."""
+        return _within_tight_bound(super().parse_webhook(body, headers))
+
+
+class TightBoundCdpAdapter(CdpAdapter):
+    """Refuses a payment event over 10^14 micro-USD that the contract let the client open a top-up for."""
+
+    def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> ProcessorEvent:
+        """A paid top-up past the tight bound refused as invalid (the defect)."""
+        return _within_tight_bound(super().parse_webhook(body, headers))
