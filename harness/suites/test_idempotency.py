@@ -457,7 +457,8 @@ def test_a_charge_repeated_for_one_inference_debits_once(api: Api) -> None:
 
 
 def test_a_second_outcome_for_one_inference_is_refused(api: Api) -> None:
-    """Two outcomes for one inference would make its price arbitrary: the second is 409, the first holds."""
+    """Two outcomes for one inference would make its price arbitrary: the second is 409, the first holds;
+    sent at once, one is recorded and every other is 409 `duplicate_outcome`."""
     account = api.funded_account(100_000)
     inference = unique("inf")
     first = api.call(
@@ -485,6 +486,17 @@ def test_a_second_outcome_for_one_inference_is_refused(api: Api) -> None:
             IdempotencyFailure,
             observed=f"the charge priced cost_micros {result.get('cost_micros')}",
             expected="the cost of the one recorded outcome: 1000",
+        )
+    # at once: the race a unique key settles (PostgreSQL lets both reach the insert), with the same answer
+    racing = unique("inf")
+    outcome = {"inference_id": racing, "account_id": account, "cost_micros": 1_000}
+    answers = api.concurrently([api.build("POST", "/v1/outcomes", json_body=outcome)] * CONCURRENCY)
+    statuses = sorted((a.status_code, error_code(a) or "") for a in answers)
+    if statuses != [(201, "")] + [(409, "duplicate_outcome")] * (CONCURRENCY - 1):
+        api.fail(
+            IdempotencyFailure,
+            observed=f"{CONCURRENCY} outcomes for one inference at once: {statuses}",
+            expected=f"one 201, and {CONCURRENCY - 1} times 409 duplicate_outcome",
         )
 
 
