@@ -578,8 +578,9 @@ def test_a_session_spending_the_whole_balance_settles_it_once_however_it_ends(
     if ending == "buffered":
         status = api.call("POST", "/v1/usage", json_body=body).status_code
     else:
-        # over a socket the units are paced, so a hang-up lands before the last one is produced
-        delay = 0 if api.target.asgi_app is not None else 150
+        # over a socket the units are paced, so a hang-up lands before the last one is produced; in
+        # process a few milliseconds still make the session hold its cap for the paced stream's length
+        delay = 5 if api.target.asgi_app is not None else 150
         status = stream_usage(
             api,
             {**body, "chunk_delay_ms": delay},
