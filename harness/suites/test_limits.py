@@ -569,9 +569,10 @@ def test_paid_usage_with_an_unverifiable_payment_is_not_served(
 def test_a_session_spending_the_whole_balance_settles_it_once_however_it_ends(
     api: Api, ending: str
 ) -> None:
-    """300 of credit and three units of 100, answered as JSON, streamed to the last event, or left by a
-    client after the first event: one debit of what was spent (all 300, or at least the first unit after a
-    hang-up), the balance is the rest and never below zero, and one settle attempt, counted settled."""
+    """300 of credit and three units of 100, answered as JSON, streamed to the last event (at the pace
+    asked for), or left by a client after the first event: one debit of what was spent (all 300, or at
+    least the first unit after a hang-up), the balance is the rest and never below zero, and one settle
+    attempt, counted settled."""
     account = api.funded_account(300)
     before = api.settle_counts()
     body = {"account_id": account, "charges_micros": [100, 100, 100]}
@@ -581,11 +582,21 @@ def test_a_session_spending_the_whole_balance_settles_it_once_however_it_ends(
         # over a socket the units are paced, so a hang-up lands before the last one is produced; in
         # process a few milliseconds still make the session hold its cap for the paced stream's length
         delay = 5 if api.target.asgi_app is not None else 150
-        status = stream_usage(
+        streamed = stream_usage(
             api,
             {**body, "chunk_delay_ms": delay},
             hang_up_after_first_event=ending == "hung-up",
-        ).status
+        )
+        status = streamed.status
+        times = streamed.unit_times()
+        # the pause comes after each unit: the third unit cannot arrive sooner than two pauses after the first
+        if ending == "streamed" and (len(times) < 2 or times[-1] - times[0] < 2 * delay / 1000):
+            api.fail(
+                SettleFailure,
+                observed=f"three units at chunk_delay_ms {delay} streamed in "
+                f"{(times[-1] - times[0]) * 1000 if times else 0:.1f} ms ({len(times)} chunks)",
+                expected=f"at least {2 * delay} ms from the first unit to the last: the pace asked for",
+            )
 
     def attempts() -> float:
         after = api.settle_counts()
