@@ -407,6 +407,17 @@ ADVERSARIAL: tuple[Variant, ...] = (
         build=lambda: _adapters(cdp=verification.cdp_factory(limits.ClientTrustingCdpAdapter)),
     ),
     Variant(
+        name="x402-decline-answered-401",
+        defect="/pay answers a declined x402 payment 401 instead of 402 payment_declined with the "
+        "requirements: nothing is credited, but an x402 client never pays again",
+        source="issue 11 class 3 (refusals with the contract's error; mutation testing of "
+        "routes/payments.py: the decline's 402 turned 401 survived every suite)",
+        component="routers",
+        build=_router(
+            payments.router, "pay_cdp_topup", limits.pay_declining_as_unauthorized, methods=["POST"]
+        ),
+    ),
+    Variant(
         name="payment-bound-tighter-than-the-contract",
         defect="a payment event over 10^14 micro-USD is refused as invalid_payload, although the contract "
         "lets a top-up be opened for up to 10^15: a paid top-up is never credited",

@@ -403,7 +403,7 @@ def test_an_x402_top_up_credits_only_what_a_matching_payment_paid(
 ) -> None:
     """Generated payments (any value around the top-up's amount, to the right or another wallet, or to the
     right one through a facilitator that vouches for anything): an underpaid or misdirected payment
-    credits nothing; the exact amount credits exactly it; an overpayment to the right wallet is either
+    credits nothing and is answered 402 payment_declined; the exact amount credits exactly it; an overpayment to the right wallet is either
     declined or credited for what was actually paid (the x402 `exact` scheme lets a payer authorise more
     than required), never for less than it took."""
     funded = processors.config("cdp")["funded_accounts"][0]
@@ -422,10 +422,17 @@ def test_an_x402_top_up_credits_only_what_a_matching_payment_paid(
         url = f"/v1/payments/topup/cdp/{topup}/pay"
         if to == "payTo-vouched-for":
             with _vouching_facilitator(processors, payer, str(req["network"])):
-                api.call("POST", url, headers={"X-PAYMENT": header})
+                answer = api.call("POST", url, headers={"X-PAYMENT": header})
         else:
-            api.call("POST", url, headers={"X-PAYMENT": header})
+            answer = api.call("POST", url, headers={"X-PAYMENT": header})
         balance = api.account(account)["balance_micros"]
+        refusal = (answer.status_code, error_code(answer))
+        if balance == 0 and refusal != (402, "payment_declined"):
+            api.fail(
+                SettleFailure,
+                observed=f"a payment of {value} to {to}, not credited, answered HTTP {refusal}",
+                expected="402 payment_declined for a payment the top-up does not take",
+            )
         if to == "another-wallet" or value < 1_000_000:
             allowed = {0}
         else:

@@ -1,6 +1,6 @@
 """Limit and refusal defects (issue 11, class 3): a charge that overdraws, an Idempotency-Key reused with
 another amount that replays, a reconcile dry run that moves money, an x402 top-up that trusts the client,
-or trusts its facilitator's word for the amount, a charge that says a repeat is new, a payment bound ten times tighter than the contract's.
+or trusts its facilitator's word for the amount, a charge that says a repeat is new, a declined x402 payment answered 401, a payment bound ten times tighter than the contract's.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ __all__ = [
     "TightBoundXenditAdapter",
     "charge_checking_cost_only",
     "charge_with_replayed_inverted",
+    "pay_declining_as_unauthorized",
     "reconcile_ignoring_dry_run",
     "topup_replaying_reused_key",
 ]
@@ -53,6 +54,19 @@ async def charge_with_replayed_inverted(
     body = json.loads(bytes(answer.body))
     body["replayed"] = not body.get("replayed")
     return JSONResponse(body, status_code=answer.status_code)
+
+
+async def pay_declining_as_unauthorized(
+    topup_id: str,
+    x_payment: str | None = Header(default=None, alias="X-PAYMENT"),
+    state: ServiceState = Depends(get_state),
+) -> JSONResponse:
+    """A declined x402 payment answered 401 instead of the contract's 402 (with its requirements): an
+    x402 client reads 401 as "authenticate" and never offers another payment."""
+    answer = await payments.pay_cdp_topup(topup_id, x_payment=x_payment, state=state)
+    if answer.status_code != 402 or not x_payment:
+        return answer
+    return JSONResponse(json.loads(bytes(answer.body)), status_code=401)
 
 
 async def charge_checking_cost_only(
