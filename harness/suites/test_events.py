@@ -68,6 +68,9 @@ class Row:
     #: out of range for the processor (e.g. a negative funding): `400 invalid_payload` is as right as a
     #: 200 no-op (issue 11, class 2), as long as nothing moves
     may_refuse: bool = False
+    #: the reason code (one of those the contract lists for `ignored`/`not_credited`) a one-event row's
+    #: answer gives when it carries a `reason`: what the service understood the event to be
+    reason: str | None = None
 
 
 def _obj(delivery: Delivery) -> dict[str, Any]:
@@ -206,6 +209,7 @@ EVENTS: tuple[Row, ...] = (
         name="checkout-completed",
         rail="stripe",
         build=lambda d: [_stripe_session(d, "checkout.session.completed")],
+        reason="subscription_link_only",
     ),
     Row(
         name="checkout-expired",
@@ -395,6 +399,14 @@ def test_every_event_has_its_defined_effect(api: Api, processors: Processors, ro
             observed=f"{row.rail} {row.name}: answered status {body.get('status')!r}",
             expected="status 'applied' exactly when the event moves money or the tier (and never "
             "'duplicate' for an event seen the first time)",
+            event_ids=[delivery.event_id],
+        )
+    reason = body.get("reason")
+    if row.reason and isinstance(reason, str) and reason.partition(":")[0] != row.reason:
+        api.fail(
+            IdempotencyFailure,
+            observed=f"{row.rail} {row.name}: answered reason {reason!r}",
+            expected=f"a reason with the contract's code {row.reason!r} (or none)",
             event_ids=[delivery.event_id],
         )
     again = deliver(processors, sent, signed_headers(sent))
