@@ -26,8 +26,10 @@ __all__ = [
     "text_problem",
 ]
 
-#: the largest single payment the service credits: $100,000,000 (balances are 64-bit micro-USD)
-MAX_PAYMENT_MICROS = 10**14
+#: the largest single amount the contract holds and the service credits: $1,000,000,000 (10^15 micro-USD).
+#: A top-up may be opened for up to this much (contracts/payments.openapi.json), so its payment must be
+#: creditable too (DESIGN.md: money actually received is credited); 9,000 of them still fit a 64-bit balance.
+MAX_PAYMENT_MICROS = 10**15
 
 #: the deepest JSON nesting the service parses: far past any real body, far short of the C stack (a JSON
 #: parser recursing 100,000 levels can crash the process before Python's recursion limit stops it)

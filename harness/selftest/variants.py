@@ -328,6 +328,17 @@ ADVERSARIAL: tuple[Variant, ...] = (
         build=lambda: _adapters(xendit=rails.xendit_factory(events.FailedCycleXenditAdapter)),
     ),
     Variant(
+        name="plan-paid-whatever-the-amount",
+        defect="a paid-plan event (Stripe invoice.paid, Xendit recurring.cycle.succeeded) raises the plan "
+        "whatever its amount paid says: null, a boolean, a string, a fraction, negative or absent",
+        source="issue 11 class 2 (malformed bodies never move anything; the amount_paid gap)",
+        component="adapter_factories",
+        build=lambda: _adapters(
+            stripe=rails.stripe_factory(events.AmountBlindStripeAdapter),
+            xendit=rails.xendit_factory(events.AmountBlindXenditAdapter),
+        ),
+    ),
+    Variant(
         name="failed-settlement-credited",
         defect="a CDP settlement event is credited whatever its type (failed) or asset",
         source="issue 11 class 2 (failures included)",
@@ -341,6 +352,17 @@ ADVERSARIAL: tuple[Variant, ...] = (
         source="issue 11 class 3 (a charge let the balance go below zero)",
         component="routers",
         build=_router(charges.router, "charge", limits.charge_checking_cost_only, methods=["POST"]),
+    ),
+    Variant(
+        name="charge-replay-flag-inverted",
+        defect="POST /v1/charges answers a first charge replayed=true and every repeat replayed=false: a "
+        "client that books a charge when it is not a replay books every retry",
+        source="issue 11 class 3 (mutation testing of routes/charges.py: a zero-cost charge answered as "
+        "a replay survived every suite)",
+        component="routers",
+        build=_router(
+            charges.router, "charge", limits.charge_with_replayed_inverted, methods=["POST"]
+        ),
     ),
     Variant(
         name="margin-applied-twice",
@@ -383,6 +405,38 @@ ADVERSARIAL: tuple[Variant, ...] = (
         source="issue 11 class 3 (x402 payments that do not match the requirements never credit)",
         component="adapter_factories",
         build=lambda: _adapters(cdp=verification.cdp_factory(limits.ClientTrustingCdpAdapter)),
+    ),
+    Variant(
+        name="x402-decline-answered-401",
+        defect="/pay answers a declined x402 payment 401 instead of 402 payment_declined with the "
+        "requirements: nothing is credited, but an x402 client never pays again",
+        source="issue 11 class 3 (refusals with the contract's error; mutation testing of "
+        "routes/payments.py: the decline's 402 turned 401 survived every suite)",
+        component="routers",
+        build=_router(
+            payments.router, "pay_cdp_topup", limits.pay_declining_as_unauthorized, methods=["POST"]
+        ),
+    ),
+    Variant(
+        name="payment-bound-tighter-than-the-contract",
+        defect="a payment event over 10^14 micro-USD is refused as invalid_payload, although the contract "
+        "lets a top-up be opened for up to 10^15: a paid top-up is never credited",
+        source="issue 11 class 3 (the largest amount allowed; the reference's own 10^14 bound until now)",
+        component="adapter_factories",
+        build=lambda: _adapters(
+            stripe=rails.stripe_factory(limits.TightBoundStripeAdapter),
+            xendit=rails.xendit_factory(limits.TightBoundXenditAdapter),
+            cdp=verification.cdp_factory(limits.TightBoundCdpAdapter),
+        ),
+    ),
+    Variant(
+        name="x402-top-up-trusts-the-facilitator",
+        defect="/pay credits whatever the facilitator says is valid: the authorised value is never "
+        "compared with the top-up's amount, so an underpayment a lying facilitator vouches for is credited",
+        source="issue 11 class 3 (x402 payments that do not match the requirements never credit; the "
+        "cdp.py re-check after the facilitator)",
+        component="adapter_factories",
+        build=lambda: _adapters(cdp=verification.cdp_factory(limits.FacilitatorTrustingCdpAdapter)),
     ),
 )
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +36,12 @@ class StreamResult:
     headers: dict[str, str] = field(default_factory=dict)
     raw: bytes = b""
     hung_up: bool = False
+    #: each body chunk and when it arrived (monotonic seconds): how the stream was paced
+    chunks: list[tuple[float, bytes]] = field(default_factory=list)
+
+    def unit_times(self) -> list[float]:
+        """When each chunk carrying a unit of output (`"unit":` in its data) arrived."""
+        return [at for at, chunk in self.chunks if b'"unit"' in chunk]
 
     @property
     def events(self) -> list[tuple[str, dict[str, Any]]]:
@@ -124,6 +131,7 @@ def _over_socket(
         fired = False
         for chunk in response.iter_raw():
             result.raw += chunk
+            result.chunks.append((time.monotonic(), chunk))
             if not fired and _first_event_complete(result.raw):
                 fired = True
                 if on_first_event is not None:
@@ -168,6 +176,7 @@ async def _drive_asgi(
         if result.hung_up:
             raise OSError("the client has gone away")
         result.raw += message.get("body", b"")
+        result.chunks.append((time.monotonic(), message.get("body", b"")))
         if not first_seen.is_set() and _first_event_complete(result.raw):
             if on_first_event is not None:
                 # runs while the app waits for this send to return: nothing else of this stream happens;

@@ -68,6 +68,9 @@ class Row:
     #: out of range for the processor (e.g. a negative funding): `400 invalid_payload` is as right as a
     #: 200 no-op (issue 11, class 2), as long as nothing moves
     may_refuse: bool = False
+    #: the reason code (one of those the contract lists for `ignored`/`not_credited`) a one-event row's
+    #: answer gives when it carries a `reason`: what the service understood the event to be
+    reason: str | None = None
 
 
 def _obj(delivery: Delivery) -> dict[str, Any]:
@@ -206,6 +209,7 @@ EVENTS: tuple[Row, ...] = (
         name="checkout-completed",
         rail="stripe",
         build=lambda d: [_stripe_session(d, "checkout.session.completed")],
+        reason="subscription_link_only",
     ),
     Row(
         name="checkout-expired",
@@ -395,6 +399,14 @@ def test_every_event_has_its_defined_effect(api: Api, processors: Processors, ro
             observed=f"{row.rail} {row.name}: answered status {body.get('status')!r}",
             expected="status 'applied' exactly when the event moves money or the tier (and never "
             "'duplicate' for an event seen the first time)",
+            event_ids=[delivery.event_id],
+        )
+    reason = body.get("reason")
+    if row.reason and isinstance(reason, str) and reason.partition(":")[0] != row.reason:
+        api.fail(
+            IdempotencyFailure,
+            observed=f"{row.rail} {row.name}: answered reason {reason!r}",
+            expected=f"a reason with the contract's code {row.reason!r} (or none)",
             event_ids=[delivery.event_id],
         )
     again = deliver(processors, sent, signed_headers(sent))
@@ -640,7 +652,8 @@ class Reads:
     fields: tuple[Path, ...]
     #: of `fields`, the amounts: a number in another spelling is the existing generator's business
     amounts: tuple[Path, ...] = ()
-    #: of `fields`, those without which no wallet money may move (the amount, its currency, the kind)
+    #: of `fields`, those without which no wallet money may move and no plan may flip (the amount, its
+    #: currency, the kind): a paid plan whose amount paid cannot be read is no proof of payment
     decides: tuple[Path, ...] = ()
     #: what the valid event does: credit the top-up's amount, or put the account on this tier
     credits: bool = False
@@ -705,6 +718,7 @@ READS: tuple[Reads, ...] = (
             f"{_SUB}.metadata.plan",
         ),
         amounts=_object_fields("amount_paid"),
+        decides=_object_fields("amount_paid"),
         tier="pro",
     ),
     Reads(
@@ -757,6 +771,7 @@ READS: tuple[Reads, ...] = (
             ),
         ),
         amounts=_data_fields("amount"),
+        decides=_data_fields("amount"),
         tier="team",
     ),
     Reads(
@@ -837,7 +852,8 @@ def test_a_known_event_with_a_field_of_the_wrong_json_type_moves_nothing_and_nev
 ) -> None:
     """Validly signed events of each type with an effect, one field its effect reads holding another JSON
     type (a list, an object, a number, a string, a boolean, null): `400 invalid_payload` or a 200, never a
-    5xx. Nothing moves when the wrong field is the amount, its currency or the kind of the payment; for
+    5xx. Nothing moves (no credit, no plan) when the wrong field is the amount, its currency or the kind
+    of the payment; for
     another field (an id, a reference, metadata) at most the valid event's own effect."""
     cases = wrong_types(rail)
 
@@ -870,9 +886,14 @@ def test_a_known_event_with_a_field_of_the_wrong_json_type_moves_nothing_and_nev
         one(case)
 
     check()
-    # always, whatever the sample: who the payment is for, as a container (a 500 in the reference once)
+    # always, whatever the sample: who the payment is for, as a container (a 500 in the reference once),
+    # and a paid plan's amount as null or a boolean (once read as 0 or 1 paid, and the plan flipped)
     for case in cases:
-        if case.path[-1] in ("account_id", "plan") and case.kind in ("list", "object"):
+        if (case.path[-1] in ("account_id", "plan") and case.kind in ("list", "object")) or (
+            case.path in case.reads.amounts
+            and case.reads.tier != "free"
+            and case.kind in ("null", "bool")
+        ):
             one(case)
 
 
@@ -885,7 +906,13 @@ def _moved(api: Api, delivery: Delivery) -> tuple[int, str]:
 #: Amounts each rail's conversion to micros must refuse: finer than a micro, or beyond the contract.
 UNCONVERTIBLE: dict[str, tuple[Any, ...]] = {
     "stripe": (MAX_MICROS // 10_000 + 1, 10**30),
-    "xendit": (1.0000001, "1.0000001", MAX_MICROS // 10**6 + 1, "1e30"),
+    "xendit": (
+        1.0000001,
+        "1.0000001",
+        MAX_MICROS // 10**6 + 1,
+        (MAX_MICROS + 10_000) / 10**6,
+        "1e30",
+    ),
     "cdp": (str(MAX_MICROS + 1), str(10**40)),
 }
 

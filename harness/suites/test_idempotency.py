@@ -403,7 +403,8 @@ def test_the_balance_is_the_sum_of_the_ledger_and_adjustments_never_count_as_pai
 
 
 def test_a_charge_repeated_for_one_inference_debits_once(api: Api) -> None:
-    """One inference charged three times in a row and six times at once: one debit, one result."""
+    """One inference charged three times in a row and six times at once: one debit, one result; the
+    first answer is not a replay (`replayed` false), every repeat is (`replayed` true)."""
     account = api.funded_account(100_000)
     inference = unique("inf")
     recorded = api.call(
@@ -439,6 +440,14 @@ def test_a_charge_repeated_for_one_inference_debits_once(api: Api) -> None:
             expected="every repeat answers 200 with the same result, and the ledger holds one debit",
             event_ids=[f"inference {inference}"],
         )
+    replayed = [r.get("replayed") for r in results]
+    if replayed != [False] + [True] * (len(results) - 1):
+        api.fail(
+            IdempotencyFailure,
+            observed=f"replayed, in answer order (three in a row, then the concurrent ones): {replayed}",
+            expected="false for the first charge, true for every repeat",
+            event_ids=[f"inference {inference}"],
+        )
     if api.account(account)["balance_micros"] != 100_000 - debits[0]:
         api.fail(
             IdempotencyFailure,
@@ -448,7 +457,8 @@ def test_a_charge_repeated_for_one_inference_debits_once(api: Api) -> None:
 
 
 def test_a_second_outcome_for_one_inference_is_refused(api: Api) -> None:
-    """Two outcomes for one inference would make its price arbitrary: the second is 409, the first holds."""
+    """Two outcomes for one inference would make its price arbitrary: the second is 409, the first holds;
+    sent at once, one is recorded and every other is 409 `duplicate_outcome`."""
     account = api.funded_account(100_000)
     inference = unique("inf")
     first = api.call(
@@ -477,6 +487,17 @@ def test_a_second_outcome_for_one_inference_is_refused(api: Api) -> None:
             observed=f"the charge priced cost_micros {result.get('cost_micros')}",
             expected="the cost of the one recorded outcome: 1000",
         )
+    # at once: the race a unique key settles (PostgreSQL lets both reach the insert), with the same answer
+    racing = unique("inf")
+    outcome = {"inference_id": racing, "account_id": account, "cost_micros": 1_000}
+    answers = api.concurrently([api.build("POST", "/v1/outcomes", json_body=outcome)] * CONCURRENCY)
+    statuses = sorted((a.status_code, error_code(a) or "") for a in answers)
+    if statuses != [(201, "")] + [(409, "duplicate_outcome")] * (CONCURRENCY - 1):
+        api.fail(
+            IdempotencyFailure,
+            observed=f"{CONCURRENCY} outcomes for one inference at once: {statuses}",
+            expected=f"one 201, and {CONCURRENCY - 1} times 409 duplicate_outcome",
+        )
 
 
 # ---------------------------------------------------------------------------------------- outbound
@@ -500,7 +521,9 @@ def test_a_top_up_repeated_with_one_idempotency_key_creates_one_processor_object
     api: Api, processors: Processors, rail: str, path: str
 ) -> None:
     """Three repeats and six concurrent repeats of one top-up under one client key: one top-up, one
-    processor object."""
+    processor object. At Stripe the object is the account's customer: a later, different top-up of the
+    same account reuses it rather than asking Stripe for it again (an idempotency key there lives only a
+    day, after which the account would get a second customer)."""
     account = api.new_account()
     key = unique("client-key")
     body = {"account_id": account, "amount_micros": 1_000_000}
@@ -516,12 +539,18 @@ def test_a_top_up_repeated_with_one_idempotency_key_creates_one_processor_object
     )
     ids = {a.json().get("id") for a in answers if a.status_code in (200, 201)}
     statuses = sorted(a.status_code for a in answers)
+    if rail == "stripe":
+        later = {"account_id": account, "amount_micros": 2_000_000}
+        statuses.append(api.call("POST", "/v1/payments/topup/stripe", json_body=later).status_code)
     created, _ = _processor_objects(processors, mark, rail, path)
-    if len(ids) != 1 or len(created) != 1 or any(s >= 500 for s in statuses):
+    # the same key with the same body is never "reused": at worst a concurrent repeat is told to retry
+    reused = [a.status_code for a in answers if error_code(a) == "idempotency_key_reused"]
+    if reused or len(ids) != 1 or len(created) != 1 or any(s >= 500 for s in statuses):
         api.fail(
             IdempotencyFailure,
             observed=(
-                f"answers {statuses}, top-up ids {sorted(map(str, ids))}, "
+                f"answers {statuses} ({len(reused)} idempotency_key_reused), top-up ids "
+                f"{sorted(map(str, ids))}, "
                 f"{len(created)} {rail} object(s) created at {path}"
             ),
             expected=f"one top-up id for the key {key!r} and one {rail} object at the processor",
@@ -728,12 +757,18 @@ def test_reconcile_completes_and_finds_exactly_once_credits_in_agreement(
 
 # ---------------------------------------------------------------------------------------- order
 
+#: A Stripe funding that, with the 3 USD one beside it, makes the contract's bound on an amount (10^15
+#: micro-USD): the largest payment the contract lets a top-up ask for, less 3 USD.
+LARGE_FUNDING_CENTS = 10**15 // 10_000 - 300
+
 
 def test_any_order_of_a_set_of_events_converges_to_the_same_ledger_and_tier(
     api: Api, processors: Processors, payments_options: PaymentsOptions
 ) -> None:
     """Two fundings (one duplicated), a team plan paid then canceled, a pro plan paid twice: in every
-    order, 5 USD credited twice over two entries and the tier is pro."""
+    order, each funding credited once and the tier is pro. The second funding is as large as the
+    contract allows with the first (together the contract's bound on an amount, 10^15 micro-USD): money
+    that large is as exactly-once as any."""
 
     @settings(
         max_examples=max(2, payments_options.examples),
@@ -751,7 +786,9 @@ def test_any_order_of_a_set_of_events_converges_to_the_same_ledger_and_tier(
         team, pro = f"sub_team_{tag}", f"sub_pro_{tag}"
         events = [
             stripe_funded(customer=customer, txn_ref=f"ccsbtxn_a_{tag}", amount_cents=300),
-            stripe_funded(customer=customer, txn_ref=f"ccsbtxn_b_{tag}", amount_cents=200),
+            stripe_funded(
+                customer=customer, txn_ref=f"ccsbtxn_b_{tag}", amount_cents=LARGE_FUNDING_CENTS
+            ),
             stripe_invoice_paid(
                 account_id=account,
                 plan="team",
@@ -782,15 +819,17 @@ def test_any_order_of_a_set_of_events_converges_to_the_same_ledger_and_tier(
         state = api.account(account)
         credits = sorted(c["amount_micros"] for c in api.entries(account, kind="credit"))
         tier = api.billing(account)["plan_tier"]
+        large = LARGE_FUNDING_CENTS * 10_000
         if (
-            credits != [2_000_000, 3_000_000]
-            or state["balance_micros"] != 5_000_000
+            credits != [3_000_000, large]
+            or state["balance_micros"] != 3_000_000 + large
             or tier != "pro"
         ):
             api.fail(
                 IdempotencyFailure,
                 observed=f"order {order}: credits {credits}, balance {state['balance_micros']}, tier {tier!r}",
-                expected="credits [2000000, 3000000], balance 5000000 and tier 'pro' in every order",
+                expected=f"credits [3000000, {large}], balance {3_000_000 + large} and tier 'pro' in "
+                "every order",
                 event_ids=[str(events[i]["id"]) for i in order],
             )
         api.call("DELETE", f"/v1/accounts/{account}")

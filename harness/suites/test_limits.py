@@ -8,7 +8,8 @@
 * An `Idempotency-Key` reused with a different body is refused (`409 idempotency_key_reused`, Stripe's
   rule), on every top-up rail, and the processor sees one object.
 * An x402 payment that does not match the top-up's requirements (amount, payTo, network, asset, scheme,
-  an expired or not-yet-valid window) never credits; the matching one then does.
+  an expired or not-yet-valid window) never credits, nor does an underpayment a lying facilitator vouches
+  for; the matching one then does.
 * A reconcile dry run reports a payment missing from the ledger and moves nothing; the real run credits it.
 * Paid usage with an unverifiable x402 payment (a zero signature claiming a fortune, an unfunded wallet,
   another recipient) is not served: `402`, no unit of output.
@@ -17,25 +18,30 @@
 * Sessions of one wallet that overlap (one streaming slowly while others start, some at once) never hold
   more than the balance between them: a session that finds nothing available is `402 insufficient_credit`,
   every unit served is debited, and the debits never pass the balance.
-* The smallest payment each rail can make (1 atomic USDC unit = 1 micro; 1 cent on Stripe and Xendit) and
-  the largest payment a target credits ($100,000,000) are each credited exactly, once.
+* The smallest payment each rail can make (1 atomic USDC unit = 1 micro; 1 cent on Stripe and Xendit), the
+  contract's bound on a top-up (10^15 micro-USD) and that bound less one unit of the rail are each credited
+  exactly, once; a payment event stating the bound plus one unit is refused and credits nothing.
 """
 
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from fakes.cdp.payer import X402Payer
 from harness.contract import pinned_contract
 from harness.suites import _fixtures
-from harness.suites._deliveries import crediting_delivery, deliver, signed_headers
+from harness.suites._deliveries import Delivery, crediting_delivery, deliver, signed_headers
 from harness.suites._generation import generated
 from harness.suites._processors import Processors
 from harness.suites._streams import stream_usage
@@ -320,31 +326,67 @@ def _mismatched(payer: X402Payer, req: dict[str, Any], how: str) -> str:
     return payer.x_payment(req, valid_after=now + 3600, valid_before=now + 7200)
 
 
-X402_MISMATCHES = ["amount", "payTo", "network", "asset", "scheme", "expired", "not-yet-valid"]
+X402_MISMATCHES = [
+    "amount",
+    "payTo",
+    "network",
+    "asset",
+    "scheme",
+    "expired",
+    "not-yet-valid",
+    "amount-vouched-for-by-the-facilitator",
+]
+
+
+@contextmanager
+def _vouching_facilitator(processors: Processors, payer: X402Payer, network: str) -> Iterator[None]:
+    """A facilitator that wrongly says yes: `/verify` answers valid and `/settle` answers settled, in the
+    x402 wire shapes, whatever it is sent (a facilitator bug, or a man in the middle). A service that
+    takes its word for the amount credits an underpayment; one that compares the authorised value with
+    its own requirements does not."""
+    verified = {"isValid": True, "payer": payer.address}
+    settled = {
+        "success": True,
+        "payer": payer.address,
+        "transaction": "0x" + secrets.token_hex(32),
+        "network": network,
+    }
+    with (
+        processors.fault("cdp", route="verify", status=200, body=verified),
+        processors.fault("cdp", route="settle", status=200, body=settled),
+    ):
+        yield
 
 
 @pytest.mark.parametrize("how", X402_MISMATCHES)
 def test_an_x402_payment_that_does_not_match_the_requirements_never_credits(
     api: Api, processors: Processors, how: str
 ) -> None:
-    """`/pay` with a payment differing in `how` is refused (4xx) and credits nothing; the matching payment
-    for the same top-up then credits it once."""
+    """`/pay` with a payment differing in `how` is refused (4xx) and credits nothing, even when the
+    facilitator wrongly vouches for an underpayment; the matching payment for the same top-up then
+    credits it once."""
     account, topup, req = _cdp_topup(api, 1_000_000)
     funded = processors.config("cdp")["funded_accounts"][0]
     payer = X402Payer(private_key=str(funded["private_key"]))
     url = f"/v1/payments/topup/cdp/{topup}/pay"
-    answer = api.call("POST", url, headers={"X-PAYMENT": _mismatched(payer, req, how)})
+    if how == "amount-vouched-for-by-the-facilitator":
+        with _vouching_facilitator(processors, payer, str(req["network"])):
+            answer = api.call("POST", url, headers={"X-PAYMENT": _mismatched(payer, req, "amount")})
+    else:
+        answer = api.call("POST", url, headers={"X-PAYMENT": _mismatched(payer, req, how)})
     state = api.account(account)
+    refusal = (answer.status_code, error_code(answer))
     if (
-        not 400 <= answer.status_code < 500
+        refusal not in ((402, "payment_declined"), (400, "invalid_payment"))
         or state["balance_micros"]
         or state["lifetime_paid_micros"]
     ):
         api.fail(
             SettleFailure,
-            observed=f"a payment with the wrong {how}: HTTP {answer.status_code}, balance "
+            observed=f"a payment with the wrong {how}: HTTP {refusal}, balance "
             f"{state['balance_micros']}, lifetime paid {state['lifetime_paid_micros']}",
-            expected="refused with a 4xx (402 payment_declined) and nothing credited",
+            expected="refused with 402 payment_declined (400 invalid_payment when it cannot be read) "
+            "and nothing credited",
         )
     paid = api.call("POST", url, headers={"X-PAYMENT": payer.x_payment(req)})
     api.expect(paid, 200, SettleFailure, "the matching payment for the same top-up settles")
@@ -359,30 +401,46 @@ def test_an_x402_payment_that_does_not_match_the_requirements_never_credits(
 def test_an_x402_top_up_credits_only_what_a_matching_payment_paid(
     api: Api, processors: Processors, payments_options: PaymentsOptions
 ) -> None:
-    """Generated payments (any value around the top-up's amount, to the right or another wallet): an
-    underpaid or misdirected payment credits nothing; the exact amount credits exactly it; an overpayment
-    to the right wallet is either declined or credited for what was actually paid (the x402 `exact` scheme
-    lets a payer authorise more than required), never for less than it took."""
+    """Generated payments (any value around the top-up's amount, to the right or another wallet, or to the
+    right one through a facilitator that vouches for anything): an underpaid or misdirected payment
+    credits nothing and is answered 402 payment_declined; the exact amount credits exactly it; an overpayment to the right wallet is either
+    declined or credited for what was actually paid (the x402 `exact` scheme lets a payer authorise more
+    than required), never for less than it took."""
     funded = processors.config("cdp")["funded_accounts"][0]
     payer = X402Payer(private_key=str(funded["private_key"]))
 
     @generated(payments_options, at_least=3)
-    @given(value=st.integers(min_value=1, max_value=2_000_000), elsewhere=st.booleans())
-    def check(value: int, elsewhere: bool) -> None:
+    @given(
+        value=st.integers(min_value=1, max_value=2_000_000),
+        to=st.sampled_from(["payTo", "another-wallet", "payTo-vouched-for"]),
+    )
+    @example(value=999_999, to="payTo-vouched-for")
+    def check(value: int, to: str) -> None:
         account, topup, req = _cdp_topup(api, 1_000_000)
-        pay_to = "0x" + secrets.token_hex(20) if elsewhere else None
+        pay_to = "0x" + secrets.token_hex(20) if to == "another-wallet" else None
         header = payer.x_payment(req, value_atomic=value, pay_to=pay_to)
-        api.call("POST", f"/v1/payments/topup/cdp/{topup}/pay", headers={"X-PAYMENT": header})
+        url = f"/v1/payments/topup/cdp/{topup}/pay"
+        if to == "payTo-vouched-for":
+            with _vouching_facilitator(processors, payer, str(req["network"])):
+                answer = api.call("POST", url, headers={"X-PAYMENT": header})
+        else:
+            answer = api.call("POST", url, headers={"X-PAYMENT": header})
         balance = api.account(account)["balance_micros"]
-        if elsewhere or value < 1_000_000:
+        refusal = (answer.status_code, error_code(answer))
+        if balance == 0 and refusal != (402, "payment_declined"):
+            api.fail(
+                SettleFailure,
+                observed=f"a payment of {value} to {to}, not credited, answered HTTP {refusal}",
+                expected="402 payment_declined for a payment the top-up does not take",
+            )
+        if to == "another-wallet" or value < 1_000_000:
             allowed = {0}
         else:
             allowed = {value} | ({0} if value > 1_000_000 else set())
         if balance not in allowed:
             api.fail(
                 SettleFailure,
-                observed=f"a payment of {value} to {'another wallet' if elsewhere else 'payTo'}: "
-                f"balance {balance}",
+                observed=f"a payment of {value} to {to}: balance {balance}",
                 expected=f"a balance in {sorted(allowed)}",
             )
 
@@ -520,22 +578,34 @@ def test_paid_usage_with_an_unverifiable_payment_is_not_served(
 def test_a_session_spending_the_whole_balance_settles_it_once_however_it_ends(
     api: Api, ending: str
 ) -> None:
-    """300 of credit and three units of 100, answered as JSON, streamed to the last event, or left by a
-    client after the first event: one debit of what was spent (all 300, or at least the first unit after a
-    hang-up), the balance is the rest and never below zero, and one settle attempt, counted settled."""
+    """300 of credit and three units of 100, answered as JSON, streamed to the last event (at the pace
+    asked for), or left by a client after the first event: one debit of what was spent (all 300, or at
+    least the first unit after a hang-up), the balance is the rest and never below zero, and one settle
+    attempt, counted settled."""
     account = api.funded_account(300)
     before = api.settle_counts()
     body = {"account_id": account, "charges_micros": [100, 100, 100]}
     if ending == "buffered":
         status = api.call("POST", "/v1/usage", json_body=body).status_code
     else:
-        # over a socket the units are paced, so a hang-up lands before the last one is produced
-        delay = 0 if api.target.asgi_app is not None else 150
-        status = stream_usage(
+        # over a socket the units are paced, so a hang-up lands before the last one is produced; in
+        # process a few milliseconds still make the session hold its cap for the paced stream's length
+        delay = 5 if api.target.asgi_app is not None else 150
+        streamed = stream_usage(
             api,
             {**body, "chunk_delay_ms": delay},
             hang_up_after_first_event=ending == "hung-up",
-        ).status
+        )
+        status = streamed.status
+        times = streamed.unit_times()
+        # the pause comes after each unit: the third unit cannot arrive sooner than two pauses after the first
+        if ending == "streamed" and (len(times) < 2 or times[-1] - times[0] < 2 * delay / 1000):
+            api.fail(
+                SettleFailure,
+                observed=f"three units at chunk_delay_ms {delay} streamed in "
+                f"{(times[-1] - times[0]) * 1000 if times else 0:.1f} ms ({len(times)} chunks)",
+                expected=f"at least {2 * delay} ms from the first unit to the last: the pace asked for",
+            )
 
     def attempts() -> float:
         after = api.settle_counts()
@@ -652,35 +722,76 @@ def test_overlapping_sessions_of_one_wallet_never_hold_or_spend_more_than_its_ba
 
 #: The smallest payment each rail can make: 1 atomic unit of USDC (1 micro), 1 US cent.
 SMALLEST_MICROS = {"cdp": 1, "stripe": 10_000, "xendit": 10_000}
-#: The largest single payment a target must credit: $100,000,000, the reference's limit (a top-up may be
-#: opened for up to the contract's 10^15, but a payment event past 10^14 is refused as out of range).
-LARGEST_PAYMENT_MICROS = 10**14
+#: The largest single payment a target must credit: the contract's bound on a top-up (10^15 micro-USD, one
+#: billion USD). A top-up opened for it must be creditable when it is paid; one unit past it is refused.
+LARGEST_PAYMENT_MICROS = 10**15
+#: The sizes tried: the rail's smallest payment, and the bound less one unit of the rail, the bound itself
+#: and the bound plus one unit (a payment event stating it, for a top-up opened at the bound).
+SIZES = ("smallest", "bound-less-one", "bound", "bound-plus-one")
 
 
-@pytest.mark.parametrize("size", ["smallest", "largest"])
+def _payment_size(rail: str, size: str) -> tuple[int, int]:
+    """The top-up's amount and the amount the processor's event states, in micros."""
+    unit, bound = SMALLEST_MICROS[rail], LARGEST_PAYMENT_MICROS
+    return {
+        "smallest": (unit, unit),
+        "bound-less-one": (bound - unit, bound - unit),
+        "bound": (bound, bound),
+        "bound-plus-one": (bound, bound + unit),
+    }[size]
+
+
+def _stating(delivery: Delivery, micros: int) -> Delivery:
+    """The delivery's event stating `micros` in its rail's own amount convention."""
+    if micros == delivery.amount_micros:
+        return delivery
+    event = copy.deepcopy(delivery.event)
+    if delivery.rail == "stripe":
+        event["data"]["object"]["net_amount"] = micros // 10_000
+    elif delivery.rail == "xendit":
+        event["amount"] = event["paid_amount"] = float(Decimal(micros) / 1_000_000)
+    else:
+        event["data"]["value"] = str(micros)
+    return delivery.with_event(event)
+
+
+@pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("rail", ["stripe", "xendit", "cdp"])
 def test_the_smallest_and_largest_payment_on_every_rail_is_credited_exactly_once(
     api: Api, processors: Processors, rail: str, size: str
 ) -> None:
-    """A top-up of the rail's smallest payable amount (or the largest payment credited), reported paid by its
-    processor's validly signed event, twice: both acknowledged, one credit of exactly the amount."""
-    amount = SMALLEST_MICROS[rail] if size == "smallest" else LARGEST_PAYMENT_MICROS
-    delivery = crediting_delivery(api, processors, rail, amount)
+    """A top-up of the rail's smallest payable amount, of the contract's bound less one unit of the rail,
+    or of the bound itself, reported paid by its processor's validly signed event, twice: both
+    acknowledged, one credit of exactly the amount. The same event stating the bound plus one unit is out
+    of range: `400 invalid_payload` or a 200 no-op, twice, and nothing credited."""
+    opened, stated = _payment_size(rail, size)
+    delivery = _stating(crediting_delivery(api, processors, rail, opened), stated)
     answers = [deliver(processors, delivery, signed_headers(delivery)) for _ in range(2)]
     state = api.account(delivery.account)
     credits = [int(e["amount_micros"]) for e in api.entries(delivery.account, kind="credit")]
-    if (
-        [a.status_code for a in answers] != [200, 200]
-        or credits != [amount]
-        or int(state["balance_micros"]) != amount
-        or int(state["lifetime_paid_micros"]) != amount
-    ):
+    statuses = [a.status_code for a in answers]
+    if stated > LARGEST_PAYMENT_MICROS:
+        refused = all(
+            a.status_code == 200 or (a.status_code == 400 and error_code(a) == "invalid_payload")
+            for a in answers
+        )
+        wrong = not refused or credits or int(state["balance_micros"])
+        expected = "400 invalid_payload or a 200 no-op, and nothing credited"
+    else:
+        wrong = (
+            statuses != [200, 200]
+            or credits != [stated]
+            or int(state["balance_micros"]) != stated
+            or int(state["lifetime_paid_micros"]) != stated
+        )
+        expected = f"both acknowledged (200) and exactly one credit of {stated} micros"
+    if wrong:
         api.fail(
             MoneyMathFailure,
-            observed=f"{rail} payment of {amount} micros delivered twice: HTTP "
-            f"{[a.status_code for a in answers]}, credits {credits}, balance "
-            f"{state['balance_micros']}, lifetime paid {state['lifetime_paid_micros']}",
-            expected=f"both acknowledged (200) and exactly one credit of {amount} micros",
+            observed=f"{rail} payment of {stated} micros ({size}) delivered twice: HTTP {statuses}, "
+            f"credits {credits}, balance {state['balance_micros']}, lifetime paid "
+            f"{state['lifetime_paid_micros']}",
+            expected=expected,
             event_ids=[delivery.event_id],
         )
 

@@ -128,8 +128,16 @@ def _require_clamp(api: Api, clamp: Clamp) -> None:
 def _check_charge(
     api: Api, clamp: Clamp, cost: int, margin: int | None, result: dict[str, Any], debit: Any
 ) -> None:
-    """One charge against the contract: amount, record, ledger entry."""
+    """One first charge of an inference against the contract: amount, record, ledger entry, and not
+    answered as a replay (`replayed` false, a zero cost included)."""
     where = f"cost {cost} micros at requested margin {margin} bps (clamp {clamp.min_bps}..{clamp.max_bps})"
+    if result.get("replayed") is not False:
+        api.fail(
+            MoneyMathFailure,
+            observed=f"{where}: the first charge of its inference answered replayed "
+            f"{result.get('replayed')!r}",
+            expected="replayed false: only a repeat of a charge is a replay",
+        )
     if cost == 0:
         if result.get("status") != "skipped_zero_cost" or result.get("charged_micros") != 0:
             api.fail(

@@ -6,7 +6,8 @@ plan on each subscription rail, let the fake processor charge it and deliver its
 reordered deliveries (a cancellation overtaking the payment it cancels) converge to the right tier. An
 unsigned, wrongly signed, stale or tampered event is refused (400 with the contract's code, never 2xx) and
 leaves the tier as it was; the same event validly signed then flips it, which proves the refusal was about
-the signature. The cohort account is always reaped, even when a check fails; reaping a real account is
+the signature. A validly signed paid event whose amount paid is not an amount (null, a boolean, a string,
+a fractional or negative number, absent: generated) never flips the tier. The cohort account is always reaped, even when a check fails; reaping a real account is
 refused (the guard is in the delete itself).
 """
 
@@ -20,16 +21,19 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from harness.suites import _fixtures
+from harness.suites._generation import generated
 from harness.suites._processors import (
     Processors,
-    stripe_event_body,
     stripe_invoice_paid,
     xendit_cycle_succeeded,
 )
 from harness.suites._support import Api, error_code, unique
 from harness.suites.failures import ReapFailure, TierFlipFailure, WebhookSecurityFailure
+from harness.suites.plugin import PaymentsOptions
 from harness.target import RAILS
 
 # the live suites' shared fixtures (harness/suites/_fixtures.py)
@@ -305,8 +309,15 @@ def test_the_checkout_answer_carries_the_processors_payment_url(
 # ---------------------------------------------------------------------------------------- signatures
 
 
-def _paid_event(rail: str, account: str) -> tuple[bytes, str]:
-    """A paid-plan event for `account` in `rail`'s wire format, and its event id."""
+#: Marks an amount field left out of the paid event altogether.
+ABSENT = "<absent>"
+#: The paid event's own, valid amount.
+_VALID = object()
+
+
+def _paid_event(rail: str, account: str, amount: Any = _VALID) -> tuple[bytes, str]:
+    """A paid-plan event for `account` in `rail`'s wire format, and its event id; `amount` (when given)
+    replaces the amount paid (Stripe `amount_paid`, Xendit `data.amount`), :data:`ABSENT` drops it."""
     tag = unique("flip")
     if rail == "stripe":
         event = stripe_invoice_paid(
@@ -316,15 +327,86 @@ def _paid_event(rail: str, account: str) -> tuple[bytes, str]:
             invoice_ref=f"in_{tag}",
             amount_cents=2_000,
         )
-        return stripe_event_body(event), str(event["id"])
-    callback = xendit_cycle_succeeded(
-        account_id=account,
-        plan=PLANS[rail],
-        plan_ref=f"repl_{tag}",
-        cycle_ref=f"cyc_{tag}",
-        amount="100",
-    )
-    return json.dumps(callback, separators=(",", ":")).encode(), str(callback["id"])
+        fields = event["data"]["object"]
+        key = "amount_paid"
+    else:
+        event = xendit_cycle_succeeded(
+            account_id=account,
+            plan=PLANS[rail],
+            plan_ref=f"repl_{tag}",
+            cycle_ref=f"cyc_{tag}",
+            amount="100",
+        )
+        fields, key = event["data"], "amount"
+    if amount is not _VALID:
+        fields[key] = amount
+        if amount == ABSENT:
+            del fields[key]
+    return json.dumps(event, separators=(",", ":")).encode(), str(event["id"])
+
+
+def _finite_non_negative(value: Any) -> bool:
+    try:
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        return False
+    return number.is_finite() and number >= 0
+
+
+_CONTAINERS = st.lists(st.integers(0, 5_000), max_size=2) | st.dictionaries(
+    st.text(max_size=4), st.integers(0, 5_000), max_size=2
+)
+
+
+def unpaid_amounts(rail: str) -> st.SearchStrategy[Any]:
+    """Amounts no processor states for a paid plan. Stripe's `amount_paid` is a non-negative JSON integer
+    of cents: null, a boolean, any string (digits too), a fractional number, a negative one, a container
+    or no field at all is not one. (A float with no fraction, 2000.0, is left out: a JSON parser may not
+    tell it from 2000.) Xendit's `amount` is a number or numeric string in major units: null, a boolean,
+    words, a negative or non-finite number, a container or no field is not one."""
+    common = st.one_of(st.none(), st.booleans(), _CONTAINERS, st.just(ABSENT))
+    negative = st.integers(max_value=-1) | st.floats(max_value=-0.01, allow_infinity=False)
+    if rail == "stripe":
+        fractional = st.floats(allow_nan=False, allow_infinity=False).filter(lambda f: f != int(f))
+        return st.one_of(common, st.text(max_size=8), fractional, negative)
+    words = st.text(max_size=8).filter(lambda t: not _finite_non_negative(t))
+    return st.one_of(common, words, negative, negative.map(str))
+
+
+@pytest.mark.parametrize("rail", list(PLANS))
+def test_a_paid_event_whose_amount_is_not_an_amount_never_flips_the_tier(
+    api: Api, processors: Processors, payments_options: PaymentsOptions, rail: str
+) -> None:
+    """A validly signed paid-plan event (Stripe `invoice.paid`, Xendit `recurring.cycle.succeeded`) whose
+    amount paid is null, a boolean, a string, a fractional or negative number, a container or absent
+    (generated): `400 invalid_payload` or a 200 no-op, never a 5xx, and the tier stays free. A service that
+    flips on an amount it cannot read upgrades a plan nobody was shown to pay for."""
+    _subscription_rail(processors, rail)
+
+    @generated(payments_options, at_least=2)
+    @given(amount=unpaid_amounts(rail))
+    @example(amount=None)
+    @example(amount=True)
+    @example(amount="2000" if rail == "stripe" else "-100")
+    @example(amount=2000.5 if rail == "stripe" else -100.0)
+    @example(amount=-2000 if rail == "stripe" else "NaN")
+    @example(amount=ABSENT)
+    def check(amount: Any) -> None:
+        with cohort(api) as account:
+            body, event_id = _paid_event(rail, account, amount)
+            answer = processors.deliver(rail, body, processors.signed(rail, body))
+            refused = answer.status_code == 400 and error_code(answer) == "invalid_payload"
+            tier, _ = _tier(api, account)
+            if (answer.status_code != 200 and not refused) or tier != "free":
+                api.fail(
+                    TierFlipFailure,
+                    observed=f"{rail} paid event with amount {json.dumps(amount)[:60]}: HTTP "
+                    f"{answer.status_code} {error_code(answer)}; plan_tier {tier!r}",
+                    expected="400 invalid_payload or a 200 no-op, and plan_tier still 'free'",
+                    event_ids=[event_id],
+                )
+
+    check()
 
 
 @pytest.mark.parametrize("rail", list(PLANS))

@@ -187,6 +187,9 @@ class ProcessorEvent:
 
     event_id: str
     event_type: str
+    #: the processor's timestamp (unix seconds, 0 when absent or unreadable), for the record only: no
+    #: effect depends on it (dedupe is by event id; order is settled by state, e.g. a remembered
+    #: cancellation, not by time), so a misread `created` changes nothing a client can see
     created: int
     effects: tuple[Effect, ...] = ()
 

@@ -261,6 +261,16 @@ def _subscription_details(invoice: Mapping[str, Any]) -> tuple[str | None, Mappi
     return (str(sub) if sub else None), (details.get("metadata") or {})
 
 
+def _cents_paid(invoice: Mapping[str, Any]) -> int:
+    """An invoice's `amount_paid`: Stripe always sends a non-negative integer of cents (0 for a trial or a
+    fully discounted invoice). Absent, null, a boolean, a string, a float or negative, it is not a payment
+    the service can read, so the event is refused (`invalid_payload`) and the plan does not change."""
+    amount = invoice["amount_paid"]
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0:
+        raise ValueError(f"amount_paid {amount!r} is not a non-negative integer of cents")
+    return amount
+
+
 def _effects(event_type: str, obj: Mapping[str, Any]) -> tuple[Any, ...]:
     if event_type == "customer_cash_balance_transaction.created":
         if obj.get("type") != "funded":
@@ -297,7 +307,7 @@ def _effects(event_type: str, obj: Mapping[str, Any]) -> tuple[Any, ...]:
         sub_ref, meta = _subscription_details(obj)
         if not sub_ref:
             return ()
-        amount = int(obj.get("amount_paid") or 0)
+        amount = _cents_paid(obj)
         return (
             SubscriptionPaid(
                 subscription_ref=sub_ref,

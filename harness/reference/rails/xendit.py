@@ -44,6 +44,19 @@ def _amount(value: Any, currency: str) -> tuple[str, int | None]:
         raise PayloadInvalid(str(exc)) from exc
 
 
+def _cycle_amount(value: Any, currency: str) -> str:
+    """A paid cycle's amount as text: a JSON number or numeric string, finite and not negative. Null, a
+    boolean, words or a negative amount is not a payment the service can read: the callback is refused
+    (`invalid_payload`) and the plan does not change."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise PayloadInvalid(f"amount {value!r} is not a number")
+    text, _ = _amount(value, currency)
+    amount = Decimal(text)
+    if not amount.is_finite() or amount < 0:
+        raise PayloadInvalid(f"amount {value!r} is not a paid amount")
+    return text
+
+
 def _unix(iso: Any) -> int:
     if not iso:
         return 0
@@ -203,7 +216,7 @@ class XenditAdapter:
         meta = data.get("metadata") or {}
         if event == "recurring.cycle.succeeded":
             currency = str(data.get("currency") or "USD")
-            text, _ = _amount(data.get("amount", 0), currency)
+            text = _cycle_amount(data["amount"], currency)
             return ProcessorEvent(
                 event_id=event_id,
                 event_type=event,

@@ -8,9 +8,11 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from ..inputs import UNSTORABLE_TEXT, text_problem
+from ..inputs import MAX_PAYMENT_MICROS, UNSTORABLE_TEXT, text_problem
 
-MAX_MICROS = 10**15  # one billion USD: a bound that keeps every amount a 64-bit integer
+#: the contract's bound on every amount: the same one a processor's payment is held to, so a top-up the
+#: contract lets a client open can be credited when it is paid
+MAX_MICROS = MAX_PAYMENT_MICROS
 
 
 class ErrorDetail(BaseModel):

@@ -2,7 +2,7 @@
 
 Every adapter reads the processor's events almost right: the currency forgotten (IDR or JPY credited as
 USD), Stripe's minor units read as major ones, Stripe's customer-balance sign inverted, a failed invoice or a failed recurring cycle read as paid, a
-failed or non-USDC settlement credited.
+failed or non-USDC settlement credited, a paid plan's amount never read.
 """
 
 from __future__ import annotations
@@ -10,15 +10,22 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from harness.reference.money import decimal_to_micros
-from harness.reference.rails.base import PaymentReceived, ProcessorEvent, ProcessorRecord
+from harness.reference.rails.base import (
+    PaymentReceived,
+    ProcessorEvent,
+    ProcessorRecord,
+)
 from harness.reference.rails.cdp import CdpAdapter
 from harness.reference.rails.stripe import StripeAdapter, _effects
 from harness.reference.rails.xendit import XenditAdapter
 
 __all__ = [
+    "AmountBlindStripeAdapter",
+    "AmountBlindXenditAdapter",
     "AnySettlementCdpAdapter",
     "BalanceSignStripeAdapter",
     "CentsAsDollarsStripeAdapter",
@@ -154,3 +161,46 @@ class AnySettlementCdpAdapter(CdpAdapter):
         return dataclasses.replace(
             event, event_type=given.get("x-event-type", event.event_type), effects=effects
         )
+
+
+def _count_of_cents(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+class AmountBlindStripeAdapter(StripeAdapter):
+    """`invoice.paid` raises the plan whatever its `amount_paid` says: null, a boolean, a string, a
+    fraction or a negative amount is read as 0 paid, and the plan flips anyway (the reference before
+    issue 11's last gap: `int(amount_paid or 0)`)."""
+
+    def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> ProcessorEvent:
+        """An unreadable amount paid replaced by 0 before the event is read (the defect)."""
+        try:
+            payload = json.loads(body)
+            obj = payload["data"]["object"]
+            if payload["type"] == "invoice.paid" and not _count_of_cents(obj.get("amount_paid")):
+                obj["amount_paid"] = 0
+                body = json.dumps(payload).encode()
+        except (ValueError, KeyError, TypeError):
+            pass  # not an event of that shape: read as the reference reads it
+        return super().parse_webhook(body, headers)
+
+
+class AmountBlindXenditAdapter(XenditAdapter):
+    """`recurring.cycle.succeeded` raises the plan whatever its amount says (null, words, negative: 0)."""
+
+    def _enveloped(self, p: Mapping[str, Any]) -> ProcessorEvent:
+        """An unreadable cycle amount replaced by 0 (the defect)."""
+        data = p.get("data")
+        if p.get("event") == "recurring.cycle.succeeded" and isinstance(data, dict):
+            amount = data.get("amount")
+            if isinstance(amount, bool) or not _finite_non_negative(str(amount)):
+                p = {**p, "data": {**data, "amount": 0}}
+        return super()._enveloped(p)
+
+
+def _finite_non_negative(text: str) -> bool:
+    try:
+        number = Decimal(text)
+    except (InvalidOperation, ValueError):
+        return False
+    return number.is_finite() and number >= 0

@@ -1,5 +1,6 @@
 """Limit and refusal defects (issue 11, class 3): a charge that overdraws, an Idempotency-Key reused with
-another amount that replays, a reconcile dry run that moves money, an x402 top-up that trusts the client.
+another amount that replays, a reconcile dry run that moves money, an x402 top-up that trusts the client,
+or trusts its facilitator's word for the amount, a charge that says a repeat is new, a declined x402 payment answered 401, a payment bound ten times tighter than the contract's.
 """
 
 from __future__ import annotations
@@ -11,11 +12,20 @@ from typing import Any
 from fastapi import Depends, Header, Query, Request
 from sqlalchemy import select
 from starlette.responses import JSONResponse
+from x402.schemas.v1 import PaymentRequirementsV1
 
 from harness.reference.errors import ApiError
 from harness.reference.ledger import get_account_for_update, post_entry
 from harness.reference.models import Charge, Outcome, Topup
-from harness.reference.rails.cdp import CdpAdapter, SettledPayment, authorized_micros
+from harness.reference.rails.base import PayloadInvalid, PaymentReceived, ProcessorEvent
+from harness.reference.rails.cdp import (
+    CdpAdapter,
+    PaymentDeclined,
+    SettledPayment,
+    authorized_micros,
+)
+from harness.reference.rails.stripe import StripeAdapter
+from harness.reference.rails.xendit import XenditAdapter
 from harness.reference.routes import admin, charges, payments
 from harness.reference.routes.schemas import ReconcileResult
 from harness.reference.routes.views import topup_out
@@ -23,10 +33,40 @@ from harness.reference.state import ServiceState, get_state
 
 __all__ = [
     "ClientTrustingCdpAdapter",
+    "FacilitatorTrustingCdpAdapter",
+    "TightBoundCdpAdapter",
+    "TightBoundStripeAdapter",
+    "TightBoundXenditAdapter",
     "charge_checking_cost_only",
+    "charge_with_replayed_inverted",
+    "pay_declining_as_unauthorized",
     "reconcile_ignoring_dry_run",
     "topup_replaying_reused_key",
 ]
+
+
+async def charge_with_replayed_inverted(
+    request: Request, state: ServiceState = Depends(get_state)
+) -> JSONResponse:
+    """Answers a first charge as a replay and a repeat as a new charge: a client that books a charge
+    when `replayed` is false books every retry again."""
+    answer = await charges.charge(request, state)
+    body = json.loads(bytes(answer.body))
+    body["replayed"] = not body.get("replayed")
+    return JSONResponse(body, status_code=answer.status_code)
+
+
+async def pay_declining_as_unauthorized(
+    topup_id: str,
+    x_payment: str | None = Header(default=None, alias="X-PAYMENT"),
+    state: ServiceState = Depends(get_state),
+) -> JSONResponse:
+    """A declined x402 payment answered 401 instead of the contract's 402 (with its requirements): an
+    x402 client reads 401 as "authenticate" and never offers another payment."""
+    answer = await payments.pay_cdp_topup(topup_id, x_payment=x_payment, state=state)
+    if answer.status_code != 402 or not x_payment:
+        return answer
+    return JSONResponse(json.loads(bytes(answer.body)), status_code=401)
 
 
 async def charge_checking_cost_only(
@@ -124,3 +164,52 @@ class ClientTrustingCdpAdapter(CdpAdapter):
             "payTo": str(auth.get("to") or requirements["payTo"]),
         }
         return await super().verify_and_settle(payload, trusted)
+
+
+class FacilitatorTrustingCdpAdapter(CdpAdapter):
+    """Takes the facilitator's `isValid` as the whole answer: the authorised value is never compared with
+    the requirements, so an underpayment a buggy or spoofed facilitator vouches for is credited."""
+
+    async def verify(self, payload: Any, requirements: Mapping[str, Any]) -> int:
+        """The facilitator's verdict, and no amount check of our own (the defect)."""
+        reqs = PaymentRequirementsV1.model_validate(dict(requirements))
+        verified = await self._facilitator_call(lambda: self._facilitator.verify(payload, reqs))
+        if not verified.is_valid:
+            raise PaymentDeclined(verified.invalid_reason or "invalid_payload")
+        return authorized_micros(payload)
+
+
+#: The bound the reference once held payment events to: $100,000,000, a tenth of the contract's top-up bound.
+_TIGHT_BOUND_MICROS = 10**14
+
+
+def _within_tight_bound(event: ProcessorEvent) -> ProcessorEvent:
+    for effect in event.effects:
+        amount = effect.amount_micros if isinstance(effect, PaymentReceived) else None
+        if amount is not None and amount > _TIGHT_BOUND_MICROS:
+            raise PayloadInvalid(f"amount is over {_TIGHT_BOUND_MICROS} micro-USD: refused")
+    return event
+
+
+class TightBoundStripeAdapter(StripeAdapter):
+    """Refuses a payment event over 10^14 micro-USD that the contract let the client open a top-up for."""
+
+    def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> ProcessorEvent:
+        """A paid top-up past the tight bound refused as invalid (the defect)."""
+        return _within_tight_bound(super().parse_webhook(body, headers))
+
+
+class TightBoundXenditAdapter(XenditAdapter):
+    """Refuses a payment event over 10^14 micro-USD that the contract let the client open a top-up for."""
+
+    def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> ProcessorEvent:
+        """A paid top-up past the tight bound refused as invalid (the defect)."""
+        return _within_tight_bound(super().parse_webhook(body, headers))
+
+
+class TightBoundCdpAdapter(CdpAdapter):
+    """Refuses a payment event over 10^14 micro-USD that the contract let the client open a top-up for."""
+
+    def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> ProcessorEvent:
+        """A paid top-up past the tight bound refused as invalid (the defect)."""
+        return _within_tight_bound(super().parse_webhook(body, headers))

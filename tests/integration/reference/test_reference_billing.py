@@ -4,6 +4,7 @@ late) events can bring a canceled plan back. The truth surface is `plan_tier`, n
 from __future__ import annotations
 
 import itertools
+import json
 
 import httpx
 import pytest
@@ -268,3 +269,41 @@ async def test_checkout_for_an_unknown_plan_or_a_rail_without_subscriptions_is_r
         "/v1/billing/checkout", json={"account_id": account, "plan": "platinum", "rail": "stripe"}
     )
     assert (r.status_code, r.json()["error"]["code"]) == (422, "validation_error")
+
+
+#: Amounts paid that are no amount: each paid-plan event carrying one is refused and flips nothing.
+UNREADABLE_AMOUNTS = [None, True, "2000", 20.5, -2000, "absent"]
+
+
+def _with_amount(fields: dict[str, object], key: str, amount: object) -> None:
+    fields[key] = amount
+    if amount == "absent":
+        del fields[key]
+
+
+@pytest.mark.parametrize("amount", UNREADABLE_AMOUNTS, ids=repr)
+async def test_a_paid_plan_event_whose_amount_cannot_be_read_is_refused_and_flips_nothing(
+    rails: httpx.AsyncClient, amount: object
+) -> None:
+    """Stripe `amount_paid` is a non-negative integer of cents; Xendit's cycle `amount` a non-negative
+    number: null, a boolean, a negative amount or none at all (and, at Stripe, a string or a fraction) is
+    `400 invalid_payload`, and the tier stays free."""
+    account = await new_account(rails)
+    stripe = json.loads(
+        stripe_invoice_paid(
+            "evt_unread", account_id=account, plan="pro", subscription="sub_u", invoice="in_u"
+        )
+    )
+    _with_amount(stripe["data"]["object"], "amount_paid", amount)
+    answers = [await deliver_stripe(rails, json.dumps(stripe).encode())]
+    negative = isinstance(amount, int | float) and not isinstance(amount, bool) and amount < 0
+    if amount in (None, True, "absent") or negative:  # Xendit amounts may be fractional or text
+        cycle = xendit_cycle_succeeded(
+            event_id="xevt_u", plan_id="repl_u", cycle_id="recy_u", account_id=account, plan="team"
+        )
+        _with_amount(cycle["data"], "amount", amount)
+        answers.append(await deliver_xendit(rails, cycle))
+    assert [(r.status_code, r.json()["error"]["code"]) for r in answers] == [
+        (400, "invalid_payload")
+    ] * len(answers)
+    assert await tier(rails, account) == "free"
