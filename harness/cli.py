@@ -412,6 +412,13 @@ def gate(
         metavar="NAME",
         help="With --self-test: a variant to build (repeatable; default: all; the clean one always).",
     ),
+    profile: str = typer.Option(
+        None,
+        "--profile",
+        metavar="NAME|FILE",
+        help="The service's profile (TOML); one with a [gate] table reaches a service of its own shape "
+        "through the contract adapter (default: the reference's contract, spoken directly).",
+    ),
 ) -> None:
     """Run the gate suites against a payments service; exit 0 only when every selected test passed.
 
@@ -449,6 +456,7 @@ def gate(
             expect=expect,
             allow_skips=allow_skips,
             depth=depth,
+            profile=profile,
         )
     except (HarnessError, ValueError) as exc:
         _fail(exc)

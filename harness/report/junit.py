@@ -16,6 +16,7 @@ from harness.errors import HarnessError
 
 __all__ = [
     "NOT_APPLICABLE",
+    "NOT_APPLICABLE_CODE",
     "OUTCOMES",
     "GateResult",
     "JUnitUnreadable",
@@ -32,6 +33,9 @@ Outcome = Literal["passed", "failed", "error", "not_run", "not_applicable"]
 OUTCOMES: tuple[Outcome, ...] = ("passed", "not_run", "failed", "error", "not_applicable")
 #: How a suite marks a skip as "not applicable" (`harness.suites._support.not_applicable` adds it).
 NOT_APPLICABLE = "not applicable: "
+#: The error code a contract adapter (harness.adapter) answers, with HTTP 501, for an operation the
+#: service's profile rules out; the suites turn it into a not-applicable test.
+NOT_APPLICABLE_CODE = "not_applicable"
 
 
 class JUnitUnreadable(HarnessError, ValueError):
