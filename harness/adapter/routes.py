@@ -247,11 +247,19 @@ def contract_routes(service: Service, state: AdapterState) -> list[Route]:
         if not isinstance(body, dict) or not isinstance(body.get("amount_micros"), int):
             return _error(400, "invalid_request", "amount_micros must be an integer")
         account_id = str(body.get("account_id"))
+        key = request.headers.get("idempotency-key", "")
+        amount = money.to_service(int(body["amount_micros"]), "a top-up")
+        if spec.money.min_topup is not None and 0 < amount < spec.money.min_topup:
+            return not_applicable(
+                f"the service sells credits from {spec.money.min_topup} {spec.money.unit} (per its "
+                f"profile): a top-up of {amount} {spec.money.unit} cannot be bought"
+            )
         values = {
             "account_id": account_id,
-            "amount": money.to_service(int(body["amount_micros"]), "a top-up"),
+            "amount": amount,
             "rail": rail,
-            "idempotency_key": request.headers.get("idempotency-key", ""),
+            # the contract scopes a key to its account; a service may scope keys globally
+            "idempotency_key": f"{account_id}/{key}" if key else "",
         }
         status_code, answer = await service.call("topup", values)
         ref = service.result("topup", answer, "ref")

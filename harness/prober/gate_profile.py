@@ -14,7 +14,7 @@ it. The keys:
 | `[gate.webhooks]` | one path per rail | where the service takes each rail's webhooks |
 | `[gate.errors]` | service code = contract code | which refusal of the service is which contract error |
 | `[gate.money]` | `unit` (`micros`, `cents`), `margin_rounding` (`up`, `down`) | the service's minor unit and markup rounding |
-| `[gate.money]` | `min_margin_bps`, `max_margin_bps`, `default_margin_bps`, `max_amount` | clamp, default, largest amount |
+| `[gate.money]` | `min_margin_bps`, `max_margin_bps`, `default_margin_bps`, `max_amount`, `min_topup` | clamp, default, limits |
 | `[gate.operations.NAME]` | `method`, `path` (required), `body`, `headers`, `fields` | one operation (see `OPERATIONS`) |
 
 `fields` maps each result the adapter needs (per operation, see `OPERATIONS`) to a dotted field of the
@@ -142,6 +142,8 @@ class MoneySpec:
     default_margin_bps: int | None = None
     #: the largest amount the service takes, in its own unit (None: no declared limit)
     max_amount: int | None = None
+    #: the smallest top-up the service sells, in its own unit (None: any positive amount)
+    min_topup: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -235,6 +237,9 @@ def _money(t: _Table | None) -> MoneySpec:
     max_amount = t.integer("max_amount")
     if max_amount is not None and max_amount < 1:
         raise t.error("`max_amount` must be at least 1")
+    min_topup = t.integer("min_topup")
+    if min_topup is not None and not 1 <= min_topup <= (max_amount or min_topup):
+        raise t.error("`min_topup` must be at least 1 and at most `max_amount`")
     t.done()
     return MoneySpec(
         unit=unit,
@@ -244,6 +249,7 @@ def _money(t: _Table | None) -> MoneySpec:
         max_margin_bps=high,
         default_margin_bps=bounds["default_margin_bps"],
         max_amount=max_amount,
+        min_topup=min_topup,
     )
 
 

@@ -7,23 +7,19 @@ each planted defect really misbehaves, so a harness that misses one has missed a
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from acme_stack import TEST_TOKEN, running_acme
 
-from examples.acme_billing import create_app, settings_from_env
-from fakes._common.server import LoopbackServer
 from fakes.signing import StripeSigner
-from fakes.stack import FakeStack, StackConfig
+from fakes.stack import FakeStack
 
 pytestmark = pytest.mark.integration
-
-TEST_TOKEN = "acme-test-token"
 
 
 @dataclass
@@ -39,8 +35,13 @@ class Acme:
         assert made.status_code == 201, made.text
         user_id = str(made.json()["user"]["id"])
         if credits:
-            state = {"state": "user has credits", "params": {"user_id": user_id, "credits_cents": credits}}
-            set_up = self.http.post("/_test/state", json=state, headers={"x-test-token": TEST_TOKEN})
+            state = {
+                "state": "user has credits",
+                "params": {"user_id": user_id, "credits_cents": credits},
+            }
+            set_up = self.http.post(
+                "/_test/state", json=state, headers={"x-test-token": TEST_TOKEN}
+            )
             assert set_up.status_code == 200, set_up.text
         return user_id
 
@@ -71,31 +72,11 @@ class Acme:
 
 
 def _start(tmp_path: Path, defects: str = "", enabled: bool = True) -> Iterator[Acme]:
-    stack = FakeStack(StackConfig(webhook_urls={}))
-    stack.start()
-    env = {
-        **stack.env(),
-        "ACME_BILLING_ENABLED": "1" if enabled else "0",
-        "ACME_TEST_TOKEN": TEST_TOKEN,
-        "ACME_DATABASE": str(tmp_path / f"acme-{time.time_ns()}.sqlite3"),
-        "ACME_DEFECTS": defects,
-    }
-    server = LoopbackServer(create_app(settings_from_env(env))).start()
-    stack.config = replace(
-        stack.config,
-        webhook_urls={
-            "stripe": f"{server.base_url}/webhooks/stripe",
-            "xendit": f"{server.base_url}/webhooks/xendit",
-        },
-    )
-    stack.register_webhook_target(None)
-    http = httpx.Client(base_url=server.base_url, timeout=30)
-    try:
+    with (
+        running_acme(tmp_path, defects, enabled) as (base_url, stack, env),
+        httpx.Client(base_url=base_url, timeout=30) as http,
+    ):
         yield Acme(http, stack, env)
-    finally:
-        http.close()
-        server.stop()
-        stack.stop()
 
 
 @pytest.fixture
@@ -165,12 +146,20 @@ def test_a_charge_adds_the_rounded_up_clamped_markup_and_refuses_an_overdraft(ac
         "/api/v1/usage/charge",
         json={"user_id": user, "request_id": "r1", "cost_cents": 333, "markup_bps": 99_999},
     )
-    assert charged.json() == {"ok": True, "charged_cents": 500, "markup_bps": 5_000, "replayed": False}
+    assert charged.json() == {
+        "ok": True,
+        "charged_cents": 500,
+        "markup_bps": 5_000,
+        "replayed": False,
+    }
     refused = acme.http.post(
         "/api/v1/usage/charge",
         json={"user_id": user, "request_id": "r2", "cost_cents": 501, "markup_bps": 0},
     )
-    assert (refused.status_code, refused.json()) == (402, {"ok": False, "error": "insufficient_credits"})
+    assert (refused.status_code, refused.json()) == (
+        402,
+        {"ok": False, "error": "insufficient_credits"},
+    )
     assert acme.read(user)["credits_cents"] == 500
 
 
@@ -207,7 +196,9 @@ def test_planted_duplicate_credit_credits_a_redelivered_funding_twice(
     user = acme.user()
     acme.stripe_credit(user, 1_000)
     event = acme.fakes.stripe.events("customer_cash_balance_transaction.created")[-1]
-    acme.fakes.stripe.webhooks.send(event["id"], json.dumps(event).encode(), event_type=event["type"])
+    acme.fakes.stripe.webhooks.send(
+        event["id"], json.dumps(event).encode(), event_type=event["type"]
+    )
     acme.drain()
     assert acme.read(user)["credits_cents"] == 2_000
 
