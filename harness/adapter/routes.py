@@ -86,10 +86,12 @@ def contract_routes(service: Service, state: AdapterState) -> list[Route]:
             "created_at": _EPOCH,
         }
 
-    async def status(_: Request) -> Response:
+    async def service_live() -> bool:
         response = await service.raw("GET", spec.status_path, content=b"", headers={})
-        body = service.answer(response)[1]
-        live = bool(dotted(body, spec.live_field))
+        return bool(dotted(service.answer(response)[1], spec.live_field))
+
+    async def status(_: Request) -> Response:
+        live = await service_live()
         rails = {
             r: {"configured": spec.has(r) and r in spec.webhooks}
             for r in ("stripe", "cdp", "xendit")
@@ -206,6 +208,11 @@ def contract_routes(service: Service, state: AdapterState) -> list[Route]:
         if inference not in state.outcomes:
             return _error(404, "outcome_not_found", f"no outcome {inference}")
         account_id, cost_micros = state.outcomes[inference]
+        if spec.charges_when_dormant and not await service_live():
+            return not_applicable(
+                "the service keeps charging credits while its billing is off, by design (per its "
+                "profile: charges_when_dormant): a dormant charge is not judged"
+            )
         if spec.money.margin_rounding != "up":
             return not_applicable(
                 f"the service rounds a markup {spec.money.margin_rounding} (per its profile); the "

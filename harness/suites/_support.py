@@ -40,6 +40,7 @@ __all__ = [
     "grain_of",
     "not_applicable",
     "require_live",
+    "ruled_out",
     "settle_delta",
     "unique",
     "wait_until",
@@ -75,9 +76,14 @@ def not_applicable(reason: str) -> NoReturn:
     pytest.skip(f"{NOT_APPLICABLE}{reason}")
 
 
-def _ruled_out(response: httpx.Response) -> None:
+def ruled_out(response: httpx.Response) -> bool:
+    """Whether the target's profile rules this operation out (a contract adapter's 501 not_applicable)."""
+    return response.status_code == 501 and error_code(response) == NOT_APPLICABLE_CODE
+
+
+def _end_if_ruled_out(response: httpx.Response) -> None:
     """End the test as not applicable when the target's profile rules this operation out (harness.adapter)."""
-    if response.status_code == 501 and error_code(response) == NOT_APPLICABLE_CODE:
+    if ruled_out(response):
         not_applicable(str(response.json()["error"].get("message", "ruled out by the profile")))
 
 
@@ -207,8 +213,12 @@ class Api:
         content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, str | int] | None = None,
+        optional: bool = False,
     ) -> httpx.Response:
-        """One request to the target, recorded in the trail."""
+        """One request to the target, recorded in the trail.
+
+        An operation the target's profile rules out ends the test as not applicable, unless `optional`:
+        then the answer comes back for the caller to leave that one step out (:func:`ruled_out`)."""
         request = self.client.build_request(
             method,
             path,
@@ -223,7 +233,8 @@ class Api:
             self.record(request, None)
             raise
         self.record(request, response)
-        _ruled_out(response)
+        if not optional:
+            _end_if_ruled_out(response)
         return response
 
     def concurrently(self, requests: Sequence[httpx.Request]) -> list[httpx.Response]:
@@ -237,7 +248,7 @@ class Api:
         for request, response in zip(requests, responses, strict=True):
             self.record(request, response)
         for response in responses:
-            _ruled_out(response)
+            _end_if_ruled_out(response)
         return responses
 
     def build(
