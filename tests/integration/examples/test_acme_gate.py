@@ -9,6 +9,7 @@ planted defect (ACME_DEFECTS) is caught: some test that passes on the clean Acme
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -55,7 +56,7 @@ def _gate(
             examples=3,
             seed=7,
             workers=1,
-            env=env,
+            env={**os.environ, **env},
             out=io.StringIO(),
             wait_seconds=10,
             expect=None if enabled else "dormant",
