@@ -99,7 +99,10 @@ def contract_routes(service: Service, state: AdapterState) -> list[Route]:
         grain = {"unit": spec.money.unit, "micros_per_unit": spec.money.micros_per_unit}
         if spec.money.max_amount is not None:
             grain["max_amount_micros"] = money.to_micros(spec.money.max_amount)
-        return JSONResponse({"live": live, "rails": rails, "money": grain})
+        metadata = {"account_key": spec.account_metadata_key}
+        return JSONResponse(
+            {"live": live, "rails": rails, "money": grain, "processor_metadata": metadata}
+        )
 
     async def create_account(request: Request) -> Response:
         body = await _json(request) or {}

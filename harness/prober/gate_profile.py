@@ -10,6 +10,7 @@ it. The keys:
 | `[gate]` | `status_path` (required), `live_field` | the service's status route; the dotted boolean meaning live |
 | `[gate]` | `error_field` | the dotted field of an error answer holding the service's error code (default `error`) |
 | `[gate]` | `lacks` | capabilities the service does not have (see `CAPABILITIES`): their checks are not applicable |
+| `[gate]` | `account_metadata_key` | the metadata key naming the account in processor objects it makes |
 | `[gate]` | `charges_when_dormant` | the service keeps charging credits while its billing is off (by design) |
 | `[gate]` | `env` | variables the templates may read as `{env:NAME}` (test tokens; values only from the environment) |
 | `[gate.webhooks]` | one path per rail | where the service takes each rail's webhooks |
@@ -162,6 +163,8 @@ class GateSpec:
     operations: Mapping[str, Operation]
     #: the service keeps charging credits while dormant (its "off" covers processors only), by design
     charges_when_dormant: bool = False
+    #: the metadata key naming the account on processor objects the service makes (Stripe subscriptions)
+    account_metadata_key: str = "account_id"
 
     def has(self, capability: str) -> bool:
         """Whether the service has `capability` (not listed in `lacks`)."""
@@ -267,6 +270,7 @@ def parse_gate(t: _Table) -> GateSpec:
             raise t.error(f"`lacks` names {capability!r}; known: {', '.join(CAPABILITIES)}")
     env = t.names("env") if "env" in t else ()
     charges_when_dormant = t.flag("charges_when_dormant", False)
+    account_metadata_key = str(t.text("account_metadata_key", "account_id"))
     webhooks_table = t.table("webhooks", required=False)
     webhooks: dict[str, str] = {}
     if webhooks_table is not None:
@@ -306,4 +310,5 @@ def parse_gate(t: _Table) -> GateSpec:
         money=money,
         operations=operations,
         charges_when_dormant=charges_when_dormant,
+        account_metadata_key=account_metadata_key,
     )

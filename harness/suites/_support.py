@@ -168,7 +168,7 @@ class Api:
         self.seed = seed
         self.client = target.client(timeout_seconds=30.0)
         self.trail: list[str] = []
-        self._grain: Grain | None = None
+        self._status: dict[str, Any] | None = None
 
     def __enter__(self) -> Api:
         return self
@@ -324,9 +324,19 @@ class Api:
 
     def grain(self) -> Grain:
         """The target's money grain (read once per Api from its status)."""
-        if self._grain is None:
-            self._grain = grain_of(self.status())
-        return self._grain
+        return grain_of(self._declared())
+
+    def account_key(self) -> str:
+        """The metadata key naming the account in processor objects the target made (`account_id` for the
+        reference; a service behind a profile declares its own, e.g. `acme_user`)."""
+        declared = self._declared().get("processor_metadata")
+        key = declared.get("account_key") if isinstance(declared, Mapping) else None
+        return str(key) if key else "account_id"
+
+    def _declared(self) -> dict[str, Any]:
+        if self._status is None:
+            self._status = self.status()
+        return self._status
 
     def new_account(self, *, cohort: bool = False) -> str:
         """Create an account (a test-cohort one with `cohort`) and return its id."""

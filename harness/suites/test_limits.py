@@ -82,10 +82,6 @@ def _charge(api: Api, inference: str, margin: int | None = None) -> Any:
     return api.call("POST", "/v1/charges", json_body=body)
 
 
-def _price(cost: int, margin: int) -> int:
-    return cost - ((-cost * margin) // 10_000)
-
-
 def _money(api: Api, account: str) -> tuple[int, list[int]]:
     return int(api.account(account)["balance_micros"]), [
         int(e["amount_micros"]) for e in api.entries(account, kind="debit")
@@ -197,7 +193,7 @@ def test_costs_of_zero_one_and_the_largest_allowed_are_charged_by_the_formula(
     for cost in (0, 1, largest_cost):
         account = api.funded_account(largest_balance)
         answer = _charge(api, _outcome(api, account, cost), clamp.max_bps)
-        price = _price(cost, clamp.effective(clamp.max_bps))
+        price = api.grain().charge(cost, clamp.effective(clamp.max_bps))
         balance, debits = _money(api, account)
         if price == 0:
             ok = answer.status_code == 200 and not debits and balance == largest_balance

@@ -47,11 +47,6 @@ MAX_COST_MICROS = 10**14
 EDGE_COSTS = (0, 1, 3, 7, 30, 99, 100, 101, 9_999, 10_000, 123_456_789, 10**12 + 1, MAX_COST_MICROS)
 
 
-def formula(cost_micros: int, margin_bps: int) -> int:
-    """The contract's charge, in integers: ``cost + ceil(cost * margin / 10_000)``."""
-    return cost_micros + -((-cost_micros * margin_bps) // 10_000)
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Clamp:
     """The target's margin clamp and default, as its money shows them (None: not derivable)."""
@@ -309,7 +304,7 @@ def test_the_debit_is_the_contract_formula_in_integer_micros(
     @example(cost=30 * step, margin=1_000)
     @example(cost=wallet.top_cost - 3 * step, margin=1_234)
     def check(cost: int, margin: int | None) -> None:
-        result, debit = wallet.charge(cost, margin, formula(cost, top))
+        result, debit = wallet.charge(cost, margin, api.grain().charge(cost, top))
         _check_charge(api, clamp, cost, margin, result, debit)
 
     check()
@@ -334,8 +329,8 @@ def test_charging_is_monotonic_in_cost(
     )
     def check(low: int, extra: int, margin: int | None) -> None:
         high = min(low + extra * step, wallet.top_cost)
-        first, _ = wallet.charge(low, margin, formula(low, top))
-        second, _ = wallet.charge(high, margin, formula(high, top))
+        first, _ = wallet.charge(low, margin, api.grain().charge(low, top))
+        second, _ = wallet.charge(high, margin, api.grain().charge(high, top))
         if int(second.get("charged_micros", 0)) < int(first.get("charged_micros", 0)):
             api.fail(
                 MoneyMathFailure,
