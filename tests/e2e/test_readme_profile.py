@@ -14,6 +14,7 @@ import re
 import signal
 import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -37,25 +38,34 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _stop_group(pgid: int) -> None:
+    """Stop what the block started in the background (its own process group), then make sure."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pgid, sig)
+            time.sleep(2)
+
+
 def test_the_readme_profile_route_runs_as_written(tmp_path: Path) -> None:
     script = _block().replace("8100", str(_free_port()))
     script = script.replace("examples/acme_billing/", f"{ROOT}/examples/acme_billing/")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen(
-        ["bash", "-euo", "pipefail", "-c", script],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        output, _ = process.communicate(timeout=800)
-    finally:
-        # the block leaves the fakes and Acme running in the background: stop what it started
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
+    log = tmp_path / "readme-block.log"
+    # output to a file, not a pipe: the block leaves the fakes and Acme running, holding their output open
+    with log.open("w", encoding="utf-8") as out:
+        process = subprocess.Popen(
+            ["bash", "-euo", "pipefail", "-c", script],
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            process.wait(timeout=800)
+        finally:
+            _stop_group(process.pid)
+    output = log.read_text(encoding="utf-8")
     assert process.returncode == 0, output
     assert "the profile matches the service" in output
     assert "payharness gate: PASSED" in output
