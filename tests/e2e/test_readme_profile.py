@@ -70,6 +70,7 @@ def test_the_readme_profile_route_runs_as_written(tmp_path: Path) -> None:
     assert "the profile matches the service" in output
     assert "payharness gate: PASSED" in output
     assert re.search(r"tests: \d+ passed / 0 not run / 0 failed / \d+ not applicable", output)
+    assert "5 legs: 5 pass, 0 degraded, 0 fail, 0 misconfigured" in output
     starter = (tmp_path / "my-profile.toml").read_text(encoding="utf-8")
     assert 'create_path = "/api/v1/users"' in starter
     assert "GAP: " in starter
