@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import httpx
 import typer
 import typer._click as click  # typer 0.29 vendors click: its exceptions are these
 import typer.core
@@ -423,6 +424,13 @@ def gate(
         help="With --self-test: each variant only against the suites declared to catch it, until its "
         "second catch (the clean one against all).",
     ),
+    profile: str = typer.Option(
+        None,
+        "--profile",
+        metavar="NAME|FILE",
+        help="The service's profile (TOML); one with a [gate] table reaches a service of its own shape "
+        "through the contract adapter (default: the reference's contract, spoken directly).",
+    ),
 ) -> None:
     """Run the gate suites against a payments service; exit 0 only when every selected test passed.
 
@@ -462,11 +470,79 @@ def gate(
             expect=expect,
             allow_skips=allow_skips,
             depth=depth,
+            profile=profile,
         )
     except (HarnessError, ValueError) as exc:
         _fail(exc)
         return
     raise typer.Exit(code)
+
+
+profile_app = typer.Typer(
+    help="Service profiles: how the gate and the prober reach a service of its own shape.",
+    no_args_is_help=True,
+)
+app.add_typer(profile_app, name="profile")
+
+
+@profile_app.command(
+    "check",
+    epilog="Example: payharness profile check examples/acme_billing/profile.toml --target http://127.0.0.1:8100",
+)
+def profile_check(
+    profile: str = typer.Argument(..., help="The profile (a shipped name or a .toml file)."),
+    target: str = typer.Option(..., "--target", metavar="URL", help="The running service."),
+) -> None:
+    """Send each operation the profile maps to the service and read its answer as the gate would
+    (0 every route answers in the shape the profile says, 1 something does not, 2 could not run)."""
+    from .adapter.check import check_profile
+    from .prober import load_profile
+
+    try:
+        spec = load_profile(profile).gate
+        if spec is None:
+            raise InvalidArgument(
+                f"{profile} has no [gate] table: the gate talks to that service as the contract says"
+            )
+        lines = check_profile(spec, target, dict(os.environ))
+    except (HarnessError, ValueError) as exc:
+        _fail(exc)
+        return
+    except httpx.HTTPError as exc:
+        _fail(InvalidArgument(f"{target} does not answer: {exc.__class__.__name__}"))
+        return
+    for line in lines:
+        console.print(escape(line.text), soft_wrap=True, highlight=False)
+    failed = sum(not line.ok for line in lines)
+    console.print(f"{failed} problem(s)" if failed else "the profile matches the service")
+    raise typer.Exit(1 if failed else 0)
+
+
+@app.command(
+    "init",
+    epilog="Example: payharness init --openapi http://127.0.0.1:8100/openapi.json --out my.toml",
+)
+def init(
+    openapi: str = typer.Option(
+        ..., "--openapi", metavar="URL|FILE", help="The service's OpenAPI document."
+    ),
+    out: str = typer.Option("profile.toml", "--out", metavar="FILE", help="Where to write it."),
+    name: str = typer.Option("my-service", "--name", help="The profile's name."),
+) -> None:
+    """Write a starter profile guessed from an OpenAPI document; every `GAP:` value is left for you
+    (the profile loads only once none is left), then `payharness profile check` tries it."""
+    from .adapter.starter import read_openapi, starter_profile
+
+    try:
+        text = starter_profile(read_openapi(openapi), name=name)
+        if Path(out).exists():
+            raise InvalidArgument(f"{out} exists already: pass another --out")
+        Path(out).write_text(text, encoding="utf-8")
+    except (HarnessError, ValueError) as exc:
+        _fail(exc)
+        return
+    gaps = text.count("GAP: ")
+    console.print(f"wrote {out}: {gaps} gap(s) to fill in (search for GAP:)")
 
 
 contract_app = typer.Typer(

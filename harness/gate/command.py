@@ -24,12 +24,14 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from importlib import metadata, util
 from pathlib import Path
 from typing import IO, TextIO
 
 from harness.errors import HarnessError, InvalidArgument
+from harness.gate.profiled import gate_spec, suites_target
 from harness.redaction import redact_file, redact_text, redact_url
 from harness.report import (
     GateResult,
@@ -100,6 +102,7 @@ def _replay_command(
     seed: int,
     examples: int,
     depth: int | None = None,
+    profile: str | None = None,
 ) -> str:
     parts = ["payharness", "gate"]
     for suite in suites:
@@ -109,6 +112,8 @@ def _replay_command(
         parts += ["--depth", str(depth)]
     if target:
         parts += ["--target", target]
+    if profile:
+        parts += ["--profile", profile]
     return shlex.join(parts)
 
 
@@ -170,11 +175,14 @@ def gate_command(
     expect: str | None = None,
     allow_skips: bool = False,
     depth: int | None = None,
+    profile: str | None = None,
 ) -> int:
     """Run the gate and write its reports; the exit code (0 passed, 1 failed, 2 could not run,
     3 incomplete).
 
     `depth` bounds the steps of one generated sequence of the stateful suite (None: the plugin's default).
+    `profile` names a profile (harness/prober/profile.py); one with a `[gate]` table puts the contract
+    adapter in front of `target` (harness/gate/profiled.py).
     """
     out = out if out is not None else sys.stdout
     selected = tuple(suites) or tuple(SUITES)
@@ -198,6 +206,7 @@ def gate_command(
         )
     if depth is not None and depth < 1:
         raise InvalidArgument("--depth must be at least 1")
+    spec = gate_spec(profile, target)
     seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
     started = now()
     # absolute: pytest runs in a scratch folder, and junit.xml must land in the user's report folder
@@ -227,12 +236,20 @@ def gate_command(
     code: int | None = None
     could_not_run: str | None = None
     mismatch: str | None = None
+    stack = ExitStack()
     try:
         if target:
             if wait_seconds > 0:
                 out.write(f"payharness gate: waiting up to {wait_seconds:g} s for {target}\n")
                 out.flush()
-            live = bool(target_status(target, wait_seconds=wait_seconds)["live"])
+            reached = stack.enter_context(suites_target(target, spec, env, wait_seconds))
+            if spec is not None:
+                notes.append(
+                    f"The suites reached {target} through the contract adapter of profile {profile} "
+                    f"(at {reached} during the run); tests needing what the profile says the service "
+                    f"lacks ({', '.join(sorted(spec.lacks)) or 'nothing'}) are not applicable."
+                )
+            live = bool(target_status(reached, wait_seconds=wait_seconds)["live"])
             said = "live" if live else "dormant"
             liveness = f"{said}, per its /v1/payments/status"
             if expect and expect != said:
@@ -241,7 +258,7 @@ def gate_command(
                     f"but --expect {expect} was given"
                 )
             fakes, servers = _fakes_for_url_target(env, out)
-            argv += ["--payments-target", target]
+            argv += ["--payments-target", reached]
             for rail, handle in sorted(fakes.handles.items()):
                 argv += ["--payments-fake", f"{rail}={handle.base_url}"]
             notes += [f"no {rail} fake: {why}" for rail, why in sorted(fakes.missing.items())]
@@ -276,6 +293,7 @@ def gate_command(
     finally:
         if servers is not None:
             servers.stop()
+        stack.close()
     result = _read_result(run_dir, notes) if code is not None else GateResult(suites=())
     if mismatch is not None:
         verdict = Verdict(word="FAILED", line=f"FAILED: {mismatch}", exit_code=1)
@@ -301,7 +319,7 @@ def gate_command(
         examples=examples,
         workers=workers,
         suites=selected,
-        command=_replay_command(target, selected, seed, examples, depth),
+        command=_replay_command(target, selected, seed, examples, depth, profile),
         started_at=datetime.fromtimestamp(started, tz=UTC).isoformat(timespec="seconds"),
         wall_seconds=now() - started,
         exit_code=verdict.exit_code,

@@ -7,10 +7,24 @@ from typing import Any
 
 from .errors import ProfileError
 
-__all__ = ["REQUIRED", "TomlTable"]
+__all__ = ["GAP", "REQUIRED", "TomlTable"]
+
+#: The prefix of a value `payharness init` could not guess (harness/adapter/starter.py).
+GAP = "GAP: "
 
 #: Pass as the default of a getter to make the key required.
 REQUIRED: Any = object()
+
+
+def _first_gap(value: Any, where: str) -> str | None:
+    if isinstance(value, str):
+        return where if value.startswith(GAP) else None
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            found = _first_gap(v, f"{where}.{k}")
+            if found is not None:
+                return found
+    return None
 
 
 class TomlTable:
@@ -41,10 +55,21 @@ class TomlTable:
         return value
 
     def text(self, key: str, default: Any = None) -> Any:
-        """A non-blank string."""
+        """A non-blank string, never a gap a starter profile left (`GAP: ...`)."""
         value = self._get(key, str, "a string", default)
         if key in self._data and not value.strip():
             raise self.error(f"`{key}` must not be blank")
+        if key in self._data and value.startswith(GAP):
+            raise self.error(f"`{key}` is a gap the starter left ({value}): fill it in")
+        return value
+
+    def mapping(self, key: str, default: Any = None) -> Any:
+        """A table, as a plain dict (a gap anywhere inside is refused, naming its key)."""
+        value = self._get(key, dict, "a table", default)
+        if key in self._data:
+            gap = _first_gap(value, key)
+            if gap is not None:
+                raise self.error(f"`{gap}` is a gap the starter left: fill it in")
         return value
 
     def integer(self, key: str, default: Any = None) -> Any:
@@ -59,10 +84,6 @@ class TomlTable:
     def flag(self, key: str, default: bool) -> bool:
         """A boolean."""
         return bool(self._get(key, bool, "true or false", default))
-
-    def mapping(self, key: str, default: Any = None) -> Any:
-        """A table, as a plain dict."""
-        return self._get(key, dict, "a table", default)
 
     def table(self, key: str, *, required: bool = True) -> TomlTable | None:
         """A sub-table to read with the same strictness."""

@@ -30,6 +30,7 @@ before):
 | `[webhook.rejection]` | `status`, `code` (required) | what the unsigned forgery must get back |
 | `[upgrade]` | `plan`, `tier_path`, `tier_field`, `event` (required), `plan_id_env` | the signed paid event and where the tier is read |
 | `[[upgrade.unknown_plan]]` | `status`, `code` | the signed event's answer meaning "unknown plan id": misconfigured |
+| `[gate]` | see `gate_profile.py` | how the gate's suites reach a service not shaped like the contract |
 
 `payharness probe --profile NAME --explain` (`explain.py`) prints a profile as a wiring checklist.
 """
@@ -48,6 +49,7 @@ from fakes.signing import SCHEMES
 from ._toml import REQUIRED as _REQUIRED
 from ._toml import TomlTable as _Table
 from .errors import ProfileError, UnknownProfile
+from .gate_profile import GateSpec, parse_gate
 from .results import LEG_NAMES
 from .templates import PLACEHOLDERS, placeholders_in
 
@@ -177,6 +179,8 @@ class Profile:
     invoices: RequestTemplate
     webhook: WebhookSpec
     upgrade: UpgradeSpec | None
+    #: how the gate reaches the service (None: it serves the payments contract itself)
+    gate: GateSpec | None = None
 
     @property
     def needs_run_account(self) -> bool:
@@ -341,6 +345,7 @@ def parse_profile(text: str, *, source: str) -> Profile:
         invoices=request("invoices", "GET"),
         webhook=_webhook(_must(root.table("webhook"))),
         upgrade=_upgrade(root.table("upgrade", required=False)),
+        gate=_gate(root.table("gate", required=False)),
     )
     root.done()
     if profile.needs_run_account and profile.cohort is None and not account_id_env:
@@ -349,6 +354,10 @@ def parse_profile(text: str, *, source: str) -> Profile:
             "and no [account] id_env to name one"
         )
     return profile
+
+
+def _gate(table: _Table | None) -> GateSpec | None:
+    return parse_gate(table) if table is not None else None
 
 
 def _must(table: _Table | None) -> _Table:

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from .html import render_html
-from .junit import NOT_APPLICABLE, GateResult, JUnitUnreadable, SuiteResult, TestResult, parse_junit
+from .junit import (
+    NOT_APPLICABLE,
+    NOT_APPLICABLE_CODE,
+    GateResult,
+    JUnitUnreadable,
+    SuiteResult,
+    TestResult,
+    parse_junit,
+)
 from .markdown import render_markdown
 from .run import RunInfo
 from .verdict import Verdict, annotate_junit, judge, write_could_not_run_junit
 
 __all__ = [
     "NOT_APPLICABLE",
+    "NOT_APPLICABLE_CODE",
     "GateResult",
     "JUnitUnreadable",
     "RunInfo",

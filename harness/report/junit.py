@@ -17,6 +17,7 @@ from harness.errors import HarnessError
 
 __all__ = [
     "NOT_APPLICABLE",
+    "NOT_APPLICABLE_CODE",
     "OUTCOMES",
     "GateResult",
     "JUnitUnreadable",
@@ -35,6 +36,9 @@ OUTCOMES: tuple[Outcome, ...] = ("passed", "not_run", "failed", "error", "not_ap
 NOT_APPLICABLE = "not applicable: "
 #: Per-test counts that add up to a run-level property of the same name.
 SUMMED_PROPERTIES = ("generated_cases", "generated_negative_cases")
+#: The error code a contract adapter (harness.adapter) answers, with HTTP 501, for an operation the
+#: service's profile rules out; the suites turn it into a not-applicable test.
+NOT_APPLICABLE_CODE = "not_applicable"
 
 
 class JUnitUnreadable(HarnessError, ValueError):

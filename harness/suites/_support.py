@@ -20,6 +20,7 @@ import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, NoReturn, TypeVar
 
@@ -27,16 +28,19 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from harness.report import NOT_APPLICABLE
+from harness.report import NOT_APPLICABLE, NOT_APPLICABLE_CODE
 from harness.suites.failures import SuiteFailure
 from harness.target import Target
 
 __all__ = [
     "SETTLE_OUTCOMES",
     "Api",
+    "Grain",
     "error_code",
+    "grain_of",
     "not_applicable",
     "require_live",
+    "ruled_out",
     "settle_delta",
     "unique",
     "wait_until",
@@ -72,6 +76,17 @@ def not_applicable(reason: str) -> NoReturn:
     pytest.skip(f"{NOT_APPLICABLE}{reason}")
 
 
+def ruled_out(response: httpx.Response) -> bool:
+    """Whether the target's profile rules this operation out (a contract adapter's 501 not_applicable)."""
+    return response.status_code == 501 and error_code(response) == NOT_APPLICABLE_CODE
+
+
+def _end_if_ruled_out(response: httpx.Response) -> None:
+    """End the test as not applicable when the target's profile rules this operation out (harness.adapter)."""
+    if ruled_out(response):
+        not_applicable(str(response.json()["error"].get("message", "ruled out by the profile")))
+
+
 def require_live(target: Target) -> None:
     """A dormant target cannot be asked to take payments: the check is not applicable to it."""
     if not target.capabilities.live:
@@ -100,6 +115,44 @@ def wait_until(
         time.sleep(interval_seconds)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Grain:
+    """The target's money grain, as its status declares it (a service behind a profile's adapter).
+
+    The contract keeps micro-USD; a service keeping whole cents holds only multiples of 10,000 micro-USD and
+    rounds a markup up to its own unit. The reference declares nothing: a grain of 1 micro-USD, no limit, so
+    every expectation is the contract's own formula."""
+
+    step_micros: int = 1
+    #: the largest amount the target takes (None: no declared limit)
+    max_micros: int | None = None
+
+    def charge(self, cost_micros: int, margin_bps: int) -> int:
+        """``cost + ceil(cost * margin / 10_000)`` computed in the target's unit (exact when the unit is
+        the micro-USD)."""
+        units = cost_micros // self.step_micros
+        return self.step_micros * (units + -((-units * margin_bps) // 10_000))
+
+    def cap(self, micros: int) -> int:
+        """`micros`, or the target's largest amount when that is smaller."""
+        return micros if self.max_micros is None else min(micros, self.max_micros)
+
+    def amount(self, micros: int) -> int:
+        """The nearest amount at or below `micros` the target can hold (a whole number of its unit)."""
+        return self.cap(micros) // self.step_micros * self.step_micros
+
+
+def grain_of(status: Mapping[str, Any]) -> Grain:
+    """The grain a status document declares under `money` (absent: the contract's micro-USD)."""
+    money = status.get("money")
+    if not isinstance(money, Mapping):
+        return Grain()
+    return Grain(
+        step_micros=int(money.get("micros_per_unit", 1)),
+        max_micros=int(money["max_amount_micros"]) if money.get("max_amount_micros") else None,
+    )
+
+
 def _short(content: bytes | str | None) -> str:
     if content is None:
         return ""
@@ -115,6 +168,7 @@ class Api:
         self.seed = seed
         self.client = target.client(timeout_seconds=30.0)
         self.trail: list[str] = []
+        self._status: dict[str, Any] | None = None
 
     def __enter__(self) -> Api:
         return self
@@ -159,8 +213,12 @@ class Api:
         content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, str | int] | None = None,
+        optional: bool = False,
     ) -> httpx.Response:
-        """One request to the target, recorded in the trail."""
+        """One request to the target, recorded in the trail.
+
+        An operation the target's profile rules out ends the test as not applicable, unless `optional`:
+        then the answer comes back for the caller to leave that one step out (:func:`ruled_out`)."""
         request = self.client.build_request(
             method,
             path,
@@ -175,6 +233,8 @@ class Api:
             self.record(request, None)
             raise
         self.record(request, response)
+        if not optional:
+            _end_if_ruled_out(response)
         return response
 
     def concurrently(self, requests: Sequence[httpx.Request]) -> list[httpx.Response]:
@@ -187,6 +247,8 @@ class Api:
         responses = asyncio.run(send_all())
         for request, response in zip(requests, responses, strict=True):
             self.record(request, response)
+        for response in responses:
+            _end_if_ruled_out(response)
         return responses
 
     def build(
@@ -259,6 +321,22 @@ class Api:
     def status(self) -> dict[str, Any]:
         """`GET /v1/payments/status`."""
         return dict(self._ok(self.call("GET", "/v1/payments/status"), "payments status"))
+
+    def grain(self) -> Grain:
+        """The target's money grain (read once per Api from its status)."""
+        return grain_of(self._declared())
+
+    def account_key(self) -> str:
+        """The metadata key naming the account in processor objects the target made (`account_id` for the
+        reference; a service behind a profile declares its own, e.g. `acme_user`)."""
+        declared = self._declared().get("processor_metadata")
+        key = declared.get("account_key") if isinstance(declared, Mapping) else None
+        return str(key) if key else "account_id"
+
+    def _declared(self) -> dict[str, Any]:
+        if self._status is None:
+            self._status = self.status()
+        return self._status
 
     def new_account(self, *, cohort: bool = False) -> str:
         """Create an account (a test-cohort one with `cohort`) and return its id."""

@@ -107,6 +107,9 @@ def _paid_plan(
     )
     event["id"], event["type"] = unique("evt"), event_type
     event["data"]["object"].update(changes)
+    # the target's own metadata key for the account, when its profile declares one
+    metadata = event["data"]["object"]["parent"]["subscription_details"]["metadata"]
+    metadata[delivery.processors.api.account_key()] = delivery.account
     return event
 
 

@@ -21,6 +21,9 @@
 * The smallest payment each rail can make (1 atomic USDC unit = 1 micro; 1 cent on Stripe and Xendit), the
   contract's bound on a top-up (10^15 micro-USD) and that bound less one unit of the rail are each credited
   exactly, once; a payment event stating the bound plus one unit is refused and credits nothing.
+
+The charges are in whole units of the target's declared money grain (`_support.Grain`: micro-USD for the
+reference, cents for a service keeping cents behind its profile), so "one short" is one unit short.
 """
 
 from __future__ import annotations
@@ -85,10 +88,6 @@ def _charge(api: Api, inference: str, margin: int | None = None) -> Any:
     return api.call("POST", "/v1/charges", json_body=body)
 
 
-def _price(cost: int, margin: int) -> int:
-    return cost - ((-cost * margin) // 10_000)
-
-
 def _money(api: Api, account: str) -> tuple[int, list[int]]:
     return int(api.account(account)["balance_micros"]), [
         int(e["amount_micros"]) for e in api.entries(account, kind="debit")
@@ -104,9 +103,12 @@ def test_a_charge_at_the_edge_of_the_balance_debits_once_or_is_refused_whole(
 ) -> None:
     """A wallet one micro short is refused with 402 and nothing moves; exactly enough leaves 0."""
     _require_clamp(api, clamp)
-    price = _price(ODD_COST, clamp.effective(None))
+    step = api.grain().step_micros
+    cost = ODD_COST * step
+    price = api.grain().charge(cost, clamp.effective(None))
+    delta *= step
     account = api.funded_account(price + delta)
-    answer = _charge(api, _outcome(api, account, ODD_COST))
+    answer = _charge(api, _outcome(api, account, cost))
     balance, debits = _money(api, account)
     if delta < 0:
         if answer.status_code != 402 or error_code(answer) != "insufficient_credit":
@@ -140,13 +142,15 @@ def test_margins_at_and_beyond_both_clamp_ends_are_charged_clamped(api: Api, cla
     assert clamp.min_bps is not None and clamp.max_bps is not None
     margins = [clamp.min_bps - 1, clamp.min_bps, clamp.max_bps, clamp.max_bps + 1]
     margins += [-1_000_000, 1_000_000]
-    account = api.funded_account(len(margins) * _price(ODD_COST, max(clamp.max_bps, 0)))
+    grain = api.grain()
+    cost = ODD_COST * grain.step_micros
+    account = api.funded_account(len(margins) * grain.charge(cost, max(clamp.max_bps, 0)))
     for margin in margins:
         effective = clamp.effective(margin)
-        answer = _charge(api, _outcome(api, account, ODD_COST), margin)
+        answer = _charge(api, _outcome(api, account, cost), margin)
         result = api.expect(answer, 200, MoneyMathFailure, f"a charge at margin {margin}")
         debit = int(api.entries(account, kind="debit", limit=1)[0]["amount_micros"])
-        expected = _price(ODD_COST, effective)
+        expected = grain.charge(cost, effective)
         if debit != expected or result.get("margin_bps") != effective:
             api.fail(
                 MoneyMathFailure,
@@ -165,9 +169,11 @@ def test_small_costs_at_margins_a_float_gets_wrong_are_charged_exactly(
     """Each (cost, margin) of :data:`FLOAT_TRAPS` is debited cost + ceil(cost x margin / 10^4) exactly,
     in integer micros."""
     _require_clamp(api, clamp)
-    account = api.funded_account(10_000_000)
-    for cost, margin in FLOAT_TRAPS:
-        expected = _price(cost, clamp.effective(margin))
+    grain = api.grain()
+    account = api.funded_account(10_000_000 * grain.step_micros)
+    for units, margin in FLOAT_TRAPS:
+        cost = units * grain.step_micros
+        expected = grain.charge(cost, clamp.effective(margin))
         api.expect(
             _charge(api, _outcome(api, account, cost), margin), 200, MoneyMathFailure, "a charge"
         )
@@ -193,7 +199,7 @@ def test_costs_of_zero_one_and_the_largest_allowed_are_charged_by_the_formula(
     for cost in (0, 1, largest_cost):
         account = api.funded_account(largest_balance)
         answer = _charge(api, _outcome(api, account, cost), clamp.max_bps)
-        price = _price(cost, clamp.effective(clamp.max_bps))
+        price = api.grain().charge(cost, clamp.effective(clamp.max_bps))
         balance, debits = _money(api, account)
         if price == 0:
             ok = answer.status_code == 200 and not debits and balance == largest_balance

@@ -10,6 +10,10 @@ The clamp bounds are configuration, not contract, so they are read from the mone
 debit for a cost of exactly 1 USD at a margin far below and far above any sane range gives each bound to the
 basis point (1 USD * 1 bp = 100 micros, no rounding). Hypothesis then draws costs from 0 to 10^14 micros and
 margins below, inside and above the clamp, with the run's seed.
+
+A target whose status declares a coarser money grain (a service keeping whole cents, behind its profile's
+contract adapter) is held to the same formula in its own unit: costs are whole units, the markup is rounded
+up to a whole unit, and amounts stay within the largest it declares (`_support.Grain`).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from hypothesis import Phase, example, given, seed, settings
 from hypothesis import strategies as st
 
 from harness.suites import _fixtures
-from harness.suites._support import Api, require_live, unique
+from harness.suites._support import Api, Grain, require_live, unique
 from harness.suites.failures import MoneyMathFailure
 from harness.suites.plugin import PaymentsOptions
 from harness.target import Target
@@ -41,11 +45,6 @@ WALLET_MICROS = 10**15
 MAX_COST_MICROS = 10**14
 #: Costs whose exact results sit on or next to an integer: where float arithmetic goes wrong.
 EDGE_COSTS = (0, 1, 3, 7, 30, 99, 100, 101, 9_999, 10_000, 123_456_789, 10**12 + 1, MAX_COST_MICROS)
-
-
-def formula(cost_micros: int, margin_bps: int) -> int:
-    """The contract's charge, in integers: ``cost + ceil(cost * margin / 10_000)``."""
-    return cost_micros + -((-cost_micros * margin_bps) // 10_000)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -93,13 +92,15 @@ def clamp(target: Target, payments_options: PaymentsOptions) -> Clamp:
     found: dict[str, int | None] = {"min": None, "max": None, "default": None}
     notes = []
     with Api(target, seed=payments_options.seed) as api:
+        # a cost whose 1 bp is one whole unit of the target's money: 1 USD in micro-USD, 100 USD in cents
+        probe = max(PROBE_COST_MICROS, 10_000 * api.grain().step_micros)
         try:
-            account = api.funded_account(10 * PROBE_COST_MICROS * 200)
+            account = api.funded_account(10 * probe * 200)
             for name, margin in (("min", -EXTREME_BPS), ("max", EXTREME_BPS), ("default", None)):
-                result, _ = _charge(api, account, PROBE_COST_MICROS, margin)
+                result, _ = _charge(api, account, probe, margin)
                 debit = api.entries(account, limit=1)[0]
-                markup = int(debit["amount_micros"]) - PROBE_COST_MICROS
-                found[name] = markup // 100 if markup % 100 == 0 else None
+                markup = int(debit["amount_micros"]) - probe
+                found[name] = markup * 10_000 // probe if markup * 10_000 % probe == 0 else None
                 notes.append(
                     f"{name}: margin {margin} → debit {debit['amount_micros']}, "
                     f"recorded margin {result.get('margin_bps')}"
@@ -153,13 +154,16 @@ def _check_charge(
             )
         return
     effective = clamp.effective(margin)
-    expected = formula(cost, effective)
+    expected = api.grain().charge(cost, effective)
     charged = result.get("charged_micros")
     if charged != expected:
         api.fail(
             MoneyMathFailure,
             observed=f"{where}: charged_micros {charged}",
-            expected=f"{cost} + ceil({cost} * {effective} / 10000) = {expected} micros, exactly",
+            expected=(
+                f"{cost} + ceil({cost} * {effective} / 10000) = {expected} micros, exactly"
+                + _in_unit(api.grain())
+            ),
         )
     if result.get("margin_bps") != effective or result.get("margin_bps_requested") != margin:
         api.fail(
@@ -184,13 +188,22 @@ def _check_charge(
         )
 
 
+def _in_unit(grain: Grain) -> str:
+    if grain.step_micros == 1:
+        return ""
+    return f" (the markup rounded up to the target's unit of {grain.step_micros} micros)"
+
+
 class _Wallet:
     """A big wallet whose newest ledger entry and balance are tracked between generated charges."""
 
     def __init__(self, api: Api) -> None:
         self.api = api
-        self.account = api.funded_account(WALLET_MICROS)
-        self.balance = WALLET_MICROS
+        self.full = api.grain().amount(WALLET_MICROS)
+        #: the largest cost drawn: a quarter of the wallet keeps any clamped charge fundable
+        self.top_cost = api.grain().amount(min(MAX_COST_MICROS, self.full // 4))
+        self.account = api.funded_account(self.full)
+        self.balance = self.full
         self.newest = self._newest_id()
 
     def _newest_id(self) -> int | None:
@@ -200,8 +213,8 @@ class _Wallet:
     def charge(self, cost: int, margin: int | None, needed: int) -> tuple[dict[str, Any], Any]:
         """Charge one outcome; the ChargeResult and the entry it wrote (None: no new entry)."""
         if self.balance < needed:
-            self.api.set_balance(self.account, WALLET_MICROS)
-            self.balance, self.newest = WALLET_MICROS, self._newest_id()
+            self.api.set_balance(self.account, self.full)
+            self.balance, self.newest = self.full, self._newest_id()
         result, _ = _charge(self.api, self.account, cost, margin)
         entries = self.api.entries(self.account, limit=1)
         debit = entries[0] if entries and entries[0]["id"] != self.newest else None
@@ -235,8 +248,13 @@ def _margins(clamp: Clamp) -> st.SearchStrategy[int | None]:
     )
 
 
-def _costs() -> st.SearchStrategy[int]:
-    return st.one_of(st.sampled_from(EDGE_COSTS), st.integers(0, MAX_COST_MICROS))
+def _costs(grain: Grain, top_cost: int) -> st.SearchStrategy[int]:
+    """Edge and drawn costs in whole units of the target's money, up to `top_cost`."""
+    step = grain.step_micros
+    edges = [c * step for c in EDGE_COSTS if c * step <= top_cost]
+    return st.one_of(
+        st.sampled_from(edges), st.integers(0, top_cost // step).map(lambda n: n * step)
+    )
 
 
 @pytest.mark.parametrize("margin", [None, -EXTREME_BPS, 0, EXTREME_BPS])
@@ -245,11 +263,11 @@ def test_a_zero_cost_writes_nothing(api: Api, clamp: Clamp, margin: int | None) 
     wallet = _Wallet(api)
     result, debit = wallet.charge(0, margin, 0)
     _check_charge(api, clamp, 0, margin, result, debit)
-    if api.account(wallet.account)["balance_micros"] != WALLET_MICROS:
+    if api.account(wallet.account)["balance_micros"] != wallet.full:
         api.fail(
             MoneyMathFailure,
             observed=f"balance {api.account(wallet.account)['balance_micros']} after a zero-cost charge",
-            expected=f"balance unchanged at {WALLET_MICROS}",
+            expected=f"balance unchanged at {wallet.full}",
         )
 
 
@@ -270,9 +288,10 @@ def test_the_recorded_margin_is_the_effective_one_at_both_ends(api: Api, clamp: 
     """A margin under the clamp records the minimum, over it the maximum: the record matches the money."""
     _require_clamp(api, clamp)
     wallet = _Wallet(api)
+    probe = max(PROBE_COST_MICROS, 10_000 * api.grain().step_micros)
     for margin in (-EXTREME_BPS, EXTREME_BPS, None):
-        result, debit = wallet.charge(PROBE_COST_MICROS, margin, 3 * PROBE_COST_MICROS)
-        _check_charge(api, clamp, PROBE_COST_MICROS, margin, result, debit)
+        result, debit = wallet.charge(probe, margin, 3 * probe)
+        _check_charge(api, clamp, probe, margin, result, debit)
 
 
 def test_the_debit_is_the_contract_formula_in_integer_micros(
@@ -283,16 +302,17 @@ def test_the_debit_is_the_contract_formula_in_integer_micros(
     assert clamp.max_bps is not None
     wallet = _Wallet(api)
     top = max(clamp.max_bps, 0)
+    step = api.grain().step_micros
 
     @_settings(payments_options, 4)
     @seed(payments_options.seed)
-    @given(cost=_costs(), margin=_margins(clamp))
+    @given(cost=_costs(api.grain(), wallet.top_cost), margin=_margins(clamp))
     # exact results a float factor misses (100 * 1.1 = 110.00000000000001), and a large odd cost
-    @example(cost=100, margin=1_000)
-    @example(cost=30, margin=1_000)
-    @example(cost=MAX_COST_MICROS - 3, margin=1_234)
+    @example(cost=100 * step, margin=1_000)
+    @example(cost=30 * step, margin=1_000)
+    @example(cost=wallet.top_cost - 3 * step, margin=1_234)
     def check(cost: int, margin: int | None) -> None:
-        result, debit = wallet.charge(cost, margin, formula(cost, top))
+        result, debit = wallet.charge(cost, margin, api.grain().charge(cost, top))
         _check_charge(api, clamp, cost, margin, result, debit)
 
     check()
@@ -306,14 +326,19 @@ def test_charging_is_monotonic_in_cost(
     assert clamp.max_bps is not None
     wallet = _Wallet(api)
     top = max(clamp.max_bps, 0)
+    step = api.grain().step_micros
 
     @_settings(payments_options, 2)
     @seed(payments_options.seed + 1)
-    @given(low=_costs(), extra=st.integers(0, 10**6), margin=_margins(clamp))
+    @given(
+        low=_costs(api.grain(), wallet.top_cost),
+        extra=st.integers(0, 10**6),
+        margin=_margins(clamp),
+    )
     def check(low: int, extra: int, margin: int | None) -> None:
-        high = min(low + extra, MAX_COST_MICROS)
-        first, _ = wallet.charge(low, margin, formula(low, top))
-        second, _ = wallet.charge(high, margin, formula(high, top))
+        high = min(low + extra * step, wallet.top_cost)
+        first, _ = wallet.charge(low, margin, api.grain().charge(low, top))
+        second, _ = wallet.charge(high, margin, api.grain().charge(high, top))
         if int(second.get("charged_micros", 0)) < int(first.get("charged_micros", 0)):
             api.fail(
                 MoneyMathFailure,

@@ -7,23 +7,19 @@ each planted defect really misbehaves, so a harness that misses one has missed a
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from acme_stack import TEST_TOKEN, running_acme
 
-from examples.acme_billing import create_app, settings_from_env
-from fakes._common.server import LoopbackServer
 from fakes.signing import StripeSigner
-from fakes.stack import FakeStack, StackConfig
+from fakes.stack import FakeStack
 
 pytestmark = pytest.mark.integration
-
-TEST_TOKEN = "acme-test-token"
 
 
 @dataclass
@@ -76,31 +72,11 @@ class Acme:
 
 
 def _start(tmp_path: Path, defects: str = "", enabled: bool = True) -> Iterator[Acme]:
-    stack = FakeStack(StackConfig(webhook_urls={}))
-    stack.start()
-    env = {
-        **stack.env(),
-        "ACME_BILLING_ENABLED": "1" if enabled else "0",
-        "ACME_TEST_TOKEN": TEST_TOKEN,
-        "ACME_DATABASE": str(tmp_path / f"acme-{time.time_ns()}.sqlite3"),
-        "ACME_DEFECTS": defects,
-    }
-    server = LoopbackServer(create_app(settings_from_env(env))).start()
-    stack.config = replace(
-        stack.config,
-        webhook_urls={
-            "stripe": f"{server.base_url}/webhooks/stripe",
-            "xendit": f"{server.base_url}/webhooks/xendit",
-        },
-    )
-    stack.register_webhook_target(None)
-    http = httpx.Client(base_url=server.base_url, timeout=30)
-    try:
+    with (
+        running_acme(tmp_path, defects, enabled) as (base_url, stack, env),
+        httpx.Client(base_url=base_url, timeout=30) as http,
+    ):
         yield Acme(http, stack, env)
-    finally:
-        http.close()
-        server.stop()
-        stack.stop()
 
 
 @pytest.fixture

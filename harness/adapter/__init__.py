@@ -1,0 +1,44 @@
+"""The contract adapter: the payments contract's routes, served over a service of another shape.
+
+`payharness gate --target URL --profile FILE` starts :func:`create_adapter` on a loopback port and points the
+suites at it. Each contract call the suites make is translated onto the service by the profile's `[gate]`
+table (routes, bodies, money unit, error codes); webhooks pass through with their signatures intact to the
+service's own webhook paths; what the profile says the service lacks answers `501 not_applicable`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+
+import httpx
+from starlette.applications import Starlette
+
+from harness.prober.gate_profile import GateSpec
+
+from .routes import contract_routes
+from .service import Service
+from .state import AdapterState
+
+__all__ = ["create_adapter"]
+
+
+def create_adapter(
+    spec: GateSpec,
+    service_url: str,
+    *,
+    env: Mapping[str, str],
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Starlette:
+    """An ASGI app serving the contract over the service at `service_url`, per `spec`.
+
+    `env` gives the values of the variables the profile's `[gate] env` names (test tokens)."""
+    client = httpx.AsyncClient(base_url=service_url.rstrip("/"), timeout=30.0, transport=transport)
+    service = Service(spec, client, env)
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        await client.aclose()
+
+    return Starlette(routes=contract_routes(service, AdapterState()), lifespan=lifespan)
