@@ -73,6 +73,12 @@ CATCHERS: dict[str, tuple[str, ...]] = {
     "idempotency-key-reuse-replays": ("limits",),
     "reconcile-dry-run-moves-money": ("limits",),
     "x402-top-up-trusts-the-client": ("limits",),
+    # from `--self-test --variant NAME` on the suites that catch them (2026-12-02)
+    "plan-paid-whatever-the-amount": ("upgrade-tier-flip", "events"),
+    "x402-top-up-trusts-the-facilitator": ("limits",),
+    "payment-bound-tighter-than-the-contract": ("idempotency", "limits"),
+    "charge-replay-flag-inverted": ("margin-math", "idempotency"),
+    "x402-decline-answered-401": ("limits",),
 }
 
 
