@@ -244,10 +244,10 @@ def _figures(label: str, rounds: list[_Round], *, workers: int, goal: Goal | Non
         if any(r.webhooks.non_2xx or r.webhooks.errors for r in mine):
             detail += "; some webhooks were refused or failed"
         on = f"{workers} workers" if workers > 1 else "1 worker"
+        over = f"{connections} connections" if connections > 1 else "1 connection"
         figures.append(
             Figure(
-                name=f"signed webhooks applied on {label}, {on}, {connections} connections "
-                "vs /healthz",
+                name=f"signed webhooks applied on {label}, {on}, {over} vs /healthz",
                 unit="req/s",
                 value=best.rate,
                 baseline_name=f"/healthz ({on})",
