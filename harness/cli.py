@@ -6,6 +6,7 @@ and could-not-run alike); ``payharness --debug COMMAND`` shows the traceback ins
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import os
 import sys
@@ -23,7 +24,7 @@ from .errors import HarnessError, InvalidArgument
 from .preflight import os_error
 from .redaction import redact_text, redact_url
 
-__all__ = ["app", "main"]
+__all__ = ["app", "main", "reference_app"]
 
 app = typer.Typer(
     name="payharness",
@@ -120,6 +121,13 @@ def reference(
     log_level: str = typer.Option(
         "info", metavar="LEVEL", help=f"uvicorn log level: {', '.join(_LOG_LEVELS)}."
     ),
+    workers: int = typer.Option(
+        1,
+        metavar="N",
+        min=1,
+        help="Worker processes sharing the port (uvicorn workers); each has its own database pool "
+        "and its own /metrics.",
+    ),
 ) -> None:
     """Serve the reference payments service (settings from the environment: PAYMENTS_LIVE, rails, ...)."""
     import tempfile
@@ -127,7 +135,7 @@ def reference(
     import uvicorn
 
     from .preflight import check_database, check_port, database_url_problem
-    from .reference import create_app, settings_from_env
+    from .reference import create_app, create_schema, settings_from_env
 
     if log_level.lower() not in _LOG_LEVELS:
         raise InvalidArgument(f"--log-level is one of {', '.join(_LOG_LEVELS)}, not {log_level!r}")
@@ -157,7 +165,28 @@ def reference(
             f"reference payments service on http://{host}:{port} "
             f"(live={settings.payments_live}, db={where})"
         )
-        uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level.lower())
+        if workers == 1:
+            uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level.lower())
+            return
+        # each worker builds its app from the environment it inherits; the schema is created once here,
+        # before they start, so that no two processes race to create one SQLite file's tables
+        asyncio.run(create_schema(settings.database_url))
+        os.environ.update(env)
+        uvicorn.run(
+            "harness.cli:reference_app",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level=log_level.lower(),
+        )
+
+
+def reference_app() -> Any:
+    """The app of one `payharness reference --workers N` worker, from the environment the command set."""
+    from .reference import create_app, settings_from_env
+
+    return create_app(settings_from_env(os.environ))
 
 
 @app.command(

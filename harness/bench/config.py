@@ -54,6 +54,10 @@ class Budget:
     max_requests: int
     webhook_pool: int
     webhook_accounts: int
+    #: the webhook figure is measured at each of these numbers of connections
+    webhook_concurrency: tuple[int, ...]
+    #: when above 1, PostgreSQL is measured again with the reference on this many worker processes
+    webhook_workers: int
     memory_requests: int
     memory_chunk_seconds: float
     memory_time_limit_seconds: float
@@ -71,7 +75,9 @@ FULL = Budget(
     connections=16,
     max_requests=500_000,
     webhook_pool=10_000,
-    webhook_accounts=16,
+    webhook_accounts=64,
+    webhook_concurrency=(1, 16, 64),
+    webhook_workers=2,
     memory_requests=100_000,
     memory_chunk_seconds=5.0,
     memory_time_limit_seconds=240.0,
@@ -90,6 +96,8 @@ QUICK = Budget(
     max_requests=2_000,
     webhook_pool=200,
     webhook_accounts=2,
+    webhook_concurrency=(1, 4),
+    webhook_workers=2,
     memory_requests=1_000,
     memory_chunk_seconds=1.0,
     memory_time_limit_seconds=30.0,

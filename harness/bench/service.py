@@ -44,11 +44,14 @@ def running_reference(
     rails: Mapping[str, str],
     database_url: str,
     port: int | None = None,
+    workers: int = 1,
 ) -> Iterator[tuple[Child, str]]:
-    """A live reference on a loopback port wired to ``rails``; yields the child and its base URL."""
+    """A live reference on a loopback port wired to ``rails`` (``workers`` processes sharing the port);
+    yields the child and its base URL."""
     port = port or free_port()
     argv = [sys.executable, "-m", "harness", "reference", "--host", "127.0.0.1"]
     argv += ["--port", str(port), "--log-level", "warning", "--database-url", database_url]
+    argv += ["--workers", str(workers)]
     child = Child(
         argv,
         name=name,

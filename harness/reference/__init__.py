@@ -5,7 +5,7 @@ It stands alone: it never imports `fakes` or the rest of `harness` (it is what a
 
 from __future__ import annotations
 
-from .app import close_app, create_app
+from .app import close_app, create_app, create_schema
 from .settings import (
     CdpRail,
     ReferenceSettings,
@@ -22,6 +22,7 @@ __all__ = [
     "XenditRail",
     "close_app",
     "create_app",
+    "create_schema",
     "parse_live_flag",
     "settings_from_env",
 ]

@@ -21,7 +21,7 @@ from .rails.cdp import CdpAdapter
 from .settings import ReferenceSettings
 from .state import ServiceState
 
-__all__ = ["close_app", "create_app"]
+__all__ = ["close_app", "create_app", "create_schema"]
 
 
 class _BodyLimit(HTTPException):
@@ -175,6 +175,15 @@ async def close_app(app: FastAPI) -> None:
     for adapter in state.adapters.values():
         await adapter.aclose()
     await state.db.dispose()
+
+
+async def create_schema(database_url: str) -> None:
+    """Create the service's tables once, before several worker processes start on one database."""
+    db = Database(database_url)
+    try:
+        await db.create_schema()
+    finally:
+        await db.dispose()
 
 
 def create_app(

@@ -8,16 +8,19 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import event, text
+from sqlalchemy import Table, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql.dml import Insert
 
 from .models import Base
 
@@ -50,8 +53,10 @@ class Database:
                 kwargs["poolclass"] = StaticPool
             kwargs["connect_args"] = {"timeout": 30}
         else:
-            kwargs["pool_size"] = 10
-            kwargs["max_overflow"] = 20
+            # idle connections past pool_size are closed on return: a pool smaller than the usual
+            # concurrency reconnects (a new PostgreSQL backend, every statement prepared again) all the time
+            kwargs["pool_size"] = 20
+            kwargs["max_overflow"] = 10
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
@@ -143,10 +148,9 @@ def is_data_error(exc: DBAPIError) -> bool:
     return "invalid input for query argument" in text_ or "encoding" in text_.lower()
 
 
-def insert_ignore(session: AsyncSession, table: Any) -> Any:
-    """`INSERT ... ON CONFLICT DO NOTHING` for the session's database (PostgreSQL or SQLite): with
+def insert_ignore(conn: AsyncConnection, table: Table) -> Insert:
+    """`INSERT ... ON CONFLICT DO NOTHING` for the connection's database (PostgreSQL or SQLite): with
     `.returning(...)` it answers no row when a unique key already holds the value, in one round trip."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing()
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()

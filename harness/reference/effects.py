@@ -6,21 +6,13 @@ events (a CDP `/pay` and its webhook, a PAID then SETTLED Xendit callback), move
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .db import insert_ignore
-from .ledger import credit_account, get_account_for_update, post_entry
-from .models import (
-    Account,
-    Invoice,
-    Receipt,
-    Subscription,
-    SubscriptionCancellation,
-    Topup,
-    utcnow,
-)
+from .credits import credit_payment
+from .ledger import get_account_for_update
+from .models import Invoice, Subscription, SubscriptionCancellation
 from .rails.base import (
     Effect,
     PaymentReceived,
@@ -29,7 +21,7 @@ from .rails.base import (
     SubscriptionPaid,
 )
 
-__all__ = ["PLAN_RANK", "apply_effects", "credit_payment", "recompute_tier"]
+__all__ = ["PLAN_RANK", "apply_effects", "recompute_tier"]
 
 PLAN_RANK = {"free": 0, "pro": 1, "team": 2}
 
@@ -44,9 +36,8 @@ async def apply_effects(
     outcomes = []
     for effect in effects:
         if isinstance(effect, PaymentReceived):
-            outcomes.append(
-                await credit_payment(session, rail, effect, event_id, row_lock=row_lock)
-            )
+            conn = await session.connection()
+            outcomes.append(await credit_payment(conn, rail, effect, event_id, row_lock=row_lock))
         elif isinstance(effect, SubscriptionLinked):
             outcomes.append(await _link(session, rail, effect))
         elif isinstance(effect, SubscriptionPaid):
@@ -58,146 +49,6 @@ async def apply_effects(
             # the route answers `duplicate` for a payment another event already reported
             return outcome
     return "ignored"
-
-
-async def _account_for_payment(
-    session: AsyncSession, rail: str, p: PaymentReceived
-) -> tuple[str | None, Topup | None]:
-    topup = None
-    if p.topup_ref:
-        topup = (
-            await session.execute(select(Topup).where(Topup.id == p.topup_ref, Topup.rail == rail))
-        ).scalar_one_or_none()
-        if topup is None and rail == "cdp":
-            # a CDP webhook may name the authorisation nonce the top-up recorded at /pay
-            for candidate in (
-                await session.execute(
-                    select(Topup).where(Topup.rail == "cdp", Topup.status != "paid")
-                )
-            ).scalars():
-                if candidate.details.get("nonce") == p.topup_ref:
-                    topup = candidate
-                    break
-    if topup is not None:
-        return topup.account_id, topup
-    if p.account_id:
-        return p.account_id, None
-    if p.customer_ref and rail == "stripe":
-        account_id = (
-            await session.execute(
-                select(Account.id).where(Account.stripe_customer_id == p.customer_ref)
-            )
-        ).scalar_one_or_none()
-        return account_id, None
-    return None, None
-
-
-async def _receipt(
-    session: AsyncSession, rail: str, processor_ref: str, *, row_lock: bool
-) -> Receipt | None:
-    stmt = select(Receipt).where(Receipt.rail == rail, Receipt.processor_ref == processor_ref)
-    if row_lock:
-        stmt = stmt.with_for_update()
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
-async def credit_payment(
-    session: AsyncSession, rail: str, p: PaymentReceived, event_id: str | None, *, row_lock: bool
-) -> str:
-    """Record a processor receipt once; credit it once when it is USD and attributable.
-
-    Whatever reports the payment first (a webhook that cannot attribute it yet, `/pay`, reconcile), the
-    receipt row is the one place it is credited: a report that finds it uncredited and knows the account
-    credits it, under the receipt's row lock, so two reports racing on PostgreSQL credit it exactly once.
-    """
-    # lock order on PostgreSQL, the same on every path: top-up, then receipt, then account
-    account_id, topup = await _account_for_payment(session, rail, p)
-    if topup is not None and row_lock:
-        await session.execute(select(Topup.id).where(Topup.id == topup.id).with_for_update())
-    creditable = account_id is not None and p.amount_micros is not None and p.amount_micros > 0
-    # one statement records the payment: a conflict on (rail, processor_ref) means another report has it
-    receipt_id = await session.scalar(
-        insert_ignore(session, Receipt)
-        .values(
-            rail=rail,
-            processor_ref=p.processor_ref,
-            account_id=account_id,
-            topup_id=topup.id if topup else None,
-            amount_minor=p.amount_text,
-            currency=p.currency.upper(),
-            amount_micros=p.amount_micros,
-            credited=creditable,
-            event_id=event_id,
-            created_at=utcnow(),
-        )
-        .returning(Receipt.id)
-    )
-    if receipt_id is None:
-        return await _credit_recorded(session, rail, p, account_id, topup, row_lock=row_lock)
-    if not creditable:
-        return "not_credited"  # another currency, or nobody to credit: kept for reconciliation
-    assert account_id is not None and p.amount_micros is not None
-    balance = await credit_account(
-        session,
-        account_id,
-        p.amount_micros,
-        source=rail,
-        reference=p.processor_ref,
-        idempotency_key=f"credit:{rail}:{p.processor_ref}",
-        memo=f"{rail} payment {p.processor_ref}",
-    )
-    if balance is None:  # the account went away: the receipt stays, uncredited
-        await session.execute(
-            update(Receipt).where(Receipt.id == receipt_id).values(credited=False)
-        )
-        return "not_credited"
-    if topup is not None:
-        topup.status = "paid"
-    return "applied"
-
-
-async def _credit_recorded(
-    session: AsyncSession,
-    rail: str,
-    p: PaymentReceived,
-    account_id: str | None,
-    topup: Topup | None,
-    *,
-    row_lock: bool,
-) -> str:
-    """The payment was recorded by another report: credit it here if that report could not (it did not
-    know the account) and this one can, under the receipt's row lock."""
-    receipt = await _receipt(session, rail, p.processor_ref, row_lock=row_lock)
-    if receipt is None or receipt.credited or receipt.account_id is not None:
-        return "duplicate_payment"  # credited, or attributed but not creditable (another currency)
-    if account_id is None:
-        return "not_credited"
-    receipt.account_id = account_id
-    receipt.topup_id = receipt.topup_id or (topup.id if topup else None)
-    amount = receipt.amount_micros
-    if amount is None or amount <= 0:
-        return "not_credited"
-    account = await get_account_for_update(session, account_id, row_lock=row_lock)
-    if account is None:
-        return "not_credited"
-    await post_entry(
-        session,
-        account,
-        kind="credit",
-        direction=1,
-        amount_micros=amount,
-        source=rail,
-        reference=p.processor_ref,
-        idempotency_key=f"credit:{rail}:{p.processor_ref}",
-        memo=f"{rail} payment {p.processor_ref}",
-        counts_as_paid=True,
-    )
-    receipt.credited = True
-    if topup is None and receipt.topup_id:
-        topup = await session.get(Topup, receipt.topup_id)
-    if topup is not None:
-        topup.status = "paid"
-    return "applied"
 
 
 async def _find_subscription(

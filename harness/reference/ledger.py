@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from .models import Account, LedgerEntry, Reservation, utcnow
+from .models import Account, Base, LedgerEntry, Reservation, utcnow
 
 __all__ = [
     "available_micros",
@@ -17,6 +17,9 @@ __all__ = [
     "release_reservation",
     "reserve",
 ]
+
+_ACCOUNTS = Base.metadata.tables["accounts"]
+_LEDGER = Base.metadata.tables["ledger_entries"]
 
 
 async def get_account_for_update(
@@ -109,7 +112,7 @@ async def release_reservation(session: AsyncSession, request_id: str) -> None:
 
 
 async def credit_account(
-    session: AsyncSession,
+    conn: AsyncConnection,
     account_id: str,
     amount_micros: int,
     *,
@@ -118,28 +121,28 @@ async def credit_account(
     idempotency_key: str,
     memo: str,
 ) -> int | None:
-    """A paid credit in two statements: `UPDATE ... RETURNING` moves the balance (and takes the row lock),
-    the ledger row records it with the balance after. None when the account does not exist.
+    """A paid credit in two Core statements on the caller's transaction: `UPDATE ... RETURNING` moves the
+    balance (and takes the row lock), the ledger row records it with the balance after. The new balance,
+    or None when the account does not exist.
 
-    The same entry `post_entry` writes for a credit, without loading the account first (the webhook hot
-    path); an account object already in the session is not refreshed, so callers must not hold one.
+    The same entry `post_entry` writes for a credit, without loading the account (the webhook hot path);
+    an account object already in an ORM session is not refreshed, so callers must not hold one.
     """
     if amount_micros <= 0:
         raise ValueError("ledger amounts are strictly positive; skip zero amounts before posting")
-    balance = await session.scalar(
-        update(Account)
-        .where(Account.id == account_id)
+    balance = await conn.scalar(
+        update(_ACCOUNTS)
+        .where(_ACCOUNTS.c.id == account_id)
         .values(
-            balance_micros=Account.balance_micros + amount_micros,
-            lifetime_paid_micros=Account.lifetime_paid_micros + amount_micros,
+            balance_micros=_ACCOUNTS.c.balance_micros + amount_micros,
+            lifetime_paid_micros=_ACCOUNTS.c.lifetime_paid_micros + amount_micros,
         )
-        .returning(Account.balance_micros)
-        .execution_options(synchronize_session=False)
+        .returning(_ACCOUNTS.c.balance_micros)
     )
     if balance is None:
         return None
-    await session.execute(
-        insert(LedgerEntry).values(
+    await conn.execute(
+        insert(_LEDGER).values(
             account_id=account_id,
             kind="credit",
             direction=1,

@@ -126,3 +126,21 @@ def test_bad_input_gets_a_stable_error_code(tmp_path: Path) -> None:
     )
     assert r.returncode == 2
     assert "[invalid_argument]" in r.stderr
+
+
+def test_reference_workers_serve_one_database_on_one_port(tmp_path: Path) -> None:
+    port = _free_port()
+    args = ["reference", "--port", str(port), "--workers", "2"]
+    with _running(args, _clean_env(tmp_path), tmp_path) as proc:
+        assert _wait_for(f"http://127.0.0.1:{port}/healthz", proc, deadline_s=60).status_code == 200
+        base = f"http://127.0.0.1:{port}"
+        created = httpx.post(f"{base}/v1/accounts", json={"is_test_cohort": True}, timeout=10)
+        assert created.status_code == 201
+        # new connections may land on either worker: each reads the account the other wrote
+        reads = {
+            httpx.get(f"{base}/v1/accounts/{created.json()['id']}", timeout=10).status_code
+            for _ in range(8)
+        }
+        assert reads == {200}
+    out = proc.stdout.read().decode() if proc.stdout else ""
+    assert out.count("Started server process") == 2, out

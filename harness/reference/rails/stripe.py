@@ -160,7 +160,10 @@ class StripeAdapter:
         )
 
     def verify_webhook(self, body: bytes, headers: Mapping[str, str]) -> None:
-        """stripe-python's own verifier: 300 s past-only tolerance, v1 only (v0 alone is refused)."""
+        """stripe-python's own verifier: 300 s past-only tolerance, v1 only (v0 alone is refused).
+
+        The signature only: the body is parsed once, by `parse_webhook` (stripe-python's `construct_event`
+        would parse it again into a `StripeObject` the service never reads)."""
         header = headers.get("stripe-signature")
         if not header:
             raise SignatureMissing("Stripe-Signature header is missing")
@@ -169,20 +172,12 @@ class StripeAdapter:
         except UnicodeDecodeError as exc:
             raise SignatureInvalid("body is not UTF-8") from exc
         try:
-            # verifies first (parse, v1 present, HMAC, then the past-only timestamp), then parses JSON
-            stripe.Webhook.construct_event(
-                payload,
-                header,
-                self._config.webhook_secret,
-                tolerance=stripe.Webhook.DEFAULT_TOLERANCE,
-                api_key=self._config.api_key,
+            # parse the header, v1 present, HMAC, then the past-only timestamp
+            stripe.WebhookSignature.verify_header(
+                payload, header, self._config.webhook_secret, stripe.Webhook.DEFAULT_TOLERANCE
             )
         except stripe.SignatureVerificationError as exc:
             raise SignatureInvalid(str(exc)) from exc
-        except (ValueError, AttributeError, TypeError):
-            # authentic but not a JSON object (stripe-python calls .get on whatever it parsed) or a v2
-            # thin event: parse_webhook answers invalid_payload
-            return
 
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> ProcessorEvent:
         """Normalise the Stripe events the service acts on; others are `ignored`."""

@@ -10,7 +10,7 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Header, Query, Request
 from sqlalchemy import select
 
-from ..effects import credit_payment
+from ..credits import credit_payment
 from ..errors import ApiError
 from ..ledger import get_account_for_update, post_entry
 from ..models import Account, Receipt, Topup
@@ -159,7 +159,7 @@ async def reconcile(
             if not dry_run and rec.amount_micros:
                 async with state.db.write() as session:
                     outcome = await credit_payment(
-                        session,
+                        await session.connection(),
                         rail,
                         PaymentReceived(
                             processor_ref=rec.processor_ref,
@@ -247,7 +247,7 @@ async def _reconcile_cdp(
         if not dry_run:
             async with state.db.write() as session:
                 outcome = await credit_payment(
-                    session,
+                    await session.connection(),
                     "cdp",
                     PaymentReceived(
                         processor_ref=receipt.processor_ref,

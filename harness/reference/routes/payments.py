@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import JSONResponse
 
-from ..effects import credit_payment
+from ..credits import credit_payment
 from ..errors import ApiError, error_body
 from ..models import Account, Receipt, Topup
 from ..money import MICROS_PER_CENT, micros_to_decimal_text
@@ -253,7 +253,7 @@ async def pay_cdp_topup(
         assert row is not None
         row.details = {**row.details, "nonce": nonce, "transaction": settled.transaction}
         await credit_payment(
-            session,
+            await session.connection(),
             "cdp",
             PaymentReceived(
                 processor_ref=settled.transaction,

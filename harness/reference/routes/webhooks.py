@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..db import insert_ignore
 from ..errors import ApiError
 from ..inputs import check_event
-from ..models import WebhookEvent, utcnow
+from ..models import Base, utcnow
 from ..rails.base import (
     PayloadInvalid,
     PaymentReceived,
@@ -29,6 +29,7 @@ router = APIRouter(prefix="/v1/payments", tags=["webhooks"])
 log = logging.getLogger("payharness.reference.webhooks")
 
 _USUAL_OUTCOME = "applied"
+_EVENTS = Base.metadata.tables["webhook_events"]
 
 
 @router.post(
@@ -81,8 +82,9 @@ async def receive_webhook(
     async def apply(session: AsyncSession) -> str | None:
         # the unique (rail, event_id) key is the dedupe, in one statement; the row is written with the
         # usual outcome and corrected in the same transaction when the effects say otherwise
-        record_id = await session.scalar(
-            insert_ignore(session, WebhookEvent)
+        conn = await session.connection()
+        record_id = await conn.scalar(
+            insert_ignore(conn, _EVENTS)
             .values(
                 rail=rail,
                 event_id=event.event_id,
@@ -90,7 +92,7 @@ async def receive_webhook(
                 outcome=_USUAL_OUTCOME,
                 received_at=utcnow(),
             )
-            .returning(WebhookEvent.id)
+            .returning(_EVENTS.c.id)
         )
         if record_id is None:
             return None  # delivered before
@@ -98,8 +100,8 @@ async def receive_webhook(
             session, rail, event.event_id, event.effects, row_lock=state.db.supports_row_locks
         )
         if outcome != _USUAL_OUTCOME:
-            await session.execute(
-                update(WebhookEvent).where(WebhookEvent.id == record_id).values(outcome=outcome)
+            await conn.execute(
+                update(_EVENTS).where(_EVENTS.c.id == record_id).values(outcome=outcome)
             )
         return outcome
 
