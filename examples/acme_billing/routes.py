@@ -47,7 +47,10 @@ def install_routes(app: FastAPI, s: AcmeSettings, store: Store, clients: Clients
         return {
             "ok": True,
             "enabled": s.billing_enabled,
-            "providers": {"stripe": clients.stripe is not None, "xendit": clients.xendit is not None},
+            "providers": {
+                "stripe": clients.stripe is not None,
+                "xendit": clients.xendit is not None,
+            },
         }
 
     @app.post("/api/v1/users", status_code=201)
@@ -72,7 +75,11 @@ def install_routes(app: FastAPI, s: AcmeSettings, store: Store, clients: Clients
     @app.get("/api/v1/users/{user_id}/credits")
     async def credits(user_id: str) -> dict[str, Any]:
         user = user_or_404(user_id)
-        return {"ok": True, "credits_cents": user["credits_cents"], "entries": store.journal(user_id)}
+        return {
+            "ok": True,
+            "credits_cents": user["credits_cents"],
+            "entries": store.journal(user_id),
+        }
 
     @app.get("/api/v1/billing/{user_id}")
     async def billing(user_id: str) -> dict[str, Any]:
@@ -199,7 +206,8 @@ def install_routes(app: FastAPI, s: AcmeSettings, store: Store, clients: Clients
             if short:
                 raise _fail(402, "insufficient_credits")
             db.execute(
-                "INSERT INTO charges VALUES (?, ?, ?, ?, ?)", (request_id, user_id, cost, bps, charged)
+                "INSERT INTO charges VALUES (?, ?, ?, ?, ?)",
+                (request_id, user_id, cost, bps, charged),
             )
             store.move_credits(db, user_id, -charged, reason="usage", ref=request_id)
         return {"ok": True, "charged_cents": charged, "markup_bps": bps, "replayed": False}
@@ -224,7 +232,9 @@ def install_routes(app: FastAPI, s: AcmeSettings, store: Store, clients: Clients
         if body.get("state") == "user has credits":
             target = _int(params, "credits_cents", low=0, high=MAX_COST_CENTS)
             with store.tx() as db:
-                now = db.execute("SELECT credits_cents FROM users WHERE id = ?", (user_id,)).fetchone()
+                now = db.execute(
+                    "SELECT credits_cents FROM users WHERE id = ?", (user_id,)
+                ).fetchone()
                 delta = target - int(now[0])
                 if delta:
                     store.move_credits(db, user_id, delta, reason="test_state", ref=None)
@@ -237,4 +247,3 @@ def install_routes(app: FastAPI, s: AcmeSettings, store: Store, clients: Clients
         else:
             raise _fail(400, "unknown_state")
         return {"ok": True, "user": store.user(user_id)}
-

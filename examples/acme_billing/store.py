@@ -106,7 +106,9 @@ class Store:
 
     def stripe_customer(self, user_id: str) -> str | None:
         """The user's Stripe customer id, if one was created."""
-        row = self._db.execute("SELECT stripe_customer FROM users WHERE id = ?", (user_id,)).fetchone()
+        row = self._db.execute(
+            "SELECT stripe_customer FROM users WHERE id = ?", (user_id,)
+        ).fetchone()
         return None if row is None else row[0]
 
     def user_by_customer(self, customer: str) -> str | None:

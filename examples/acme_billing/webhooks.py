@@ -113,7 +113,11 @@ def _apply_stripe(
             user_id = store.user_by_customer(str(obj.get("customer")))
             if user_id is None:
                 return {"ok": True, "result": "ignored", "reason": "unknown customer"}
-            if str(obj.get("currency", "")).lower() != "usd" or not isinstance(net, int) or net <= 0:
+            if (
+                str(obj.get("currency", "")).lower() != "usd"
+                or not isinstance(net, int)
+                or net <= 0
+            ):
                 return {"ok": True, "result": "ignored", "reason": "not a USD credit"}
             store.move_credits(db, user_id, net, reason="stripe", ref=str(obj.get("id")), paid=True)
             return {"ok": True, "result": "applied"}
@@ -138,7 +142,8 @@ def _apply_stripe(
             if not user_id or plan not in PLANS:
                 return {"ok": True, "result": "ignored", "reason": "no Acme subscription"}
             db.execute(
-                "INSERT OR REPLACE INTO subscriptions VALUES (?, ?, ?, 'active')", (sub, user_id, plan)
+                "INSERT OR REPLACE INTO subscriptions VALUES (?, ?, ?, 'active')",
+                (sub, user_id, plan),
             )
             db.execute("UPDATE users SET plan = ? WHERE id = ?", (plan, user_id))
             return {"ok": True, "result": "applied"}

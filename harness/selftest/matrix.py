@@ -174,7 +174,9 @@ class CatchMatrix:
         cell = self.cell(variant.name, suite)
         status = cell.status
         if status == "missed" and cell.tests and cell.tests == cell.skipped:
-            status = "not run"  # every test skipped: the variant was already caught, or none could run
+            status = (
+                "not run"  # every test skipped: the variant was already caught, or none could run
+            )
         if variant.clean:
             words = {"missed": "pass", "caught": "FAIL", "error": "ERROR", "not run": "-"}
         elif markdown:
