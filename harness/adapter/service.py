@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from harness.prober.gate_profile import OPERATIONS, GateSpec, MoneySpec, Operation
+from harness.prober.gate_profile import OPERATIONS, GateSpec, MoneySpec
 from harness.prober.templates import render_path, render_value
 
 __all__ = ["Money", "NotRepresentable", "Service", "ServiceRefusal", "ShapeMismatch", "dotted"]
@@ -95,10 +95,6 @@ class Service:
         self.money = Money(spec.money)
         self._client = client
         self._env = {name: env.get(name, "") for name in spec.env}
-
-    def operation(self, name: str) -> Operation | None:
-        """The profile's operation of that name (None: the profile maps none)."""
-        return self.spec.operations.get(name)
 
     async def call(self, name: str, values: Mapping[str, Any]) -> tuple[int, Any]:
         """Send operation `name` with `values`; (status, JSON body) of a 2xx, else ServiceRefusal."""

@@ -66,9 +66,9 @@ def curl(request: httpx.Request, response: httpx.Response | None) -> str:
 class Observer:
     """Sends requests for the machine (each noted as a curl line) and compares what it sees."""
 
-    def __init__(self, api: Api, divergences: list[ModelDivergence] | None = None) -> None:
+    def __init__(self, api: Api, divergences: list[ModelDivergence]) -> None:
         self.api = api
-        self.divergences = divergences if divergences is not None else []
+        self.divergences = divergences
 
     def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """One request to the target, noted for the reproduction hypothesis prints on failure."""
