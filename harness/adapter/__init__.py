@@ -13,9 +13,11 @@ from contextlib import asynccontextmanager
 
 import httpx
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 
 from harness.prober.gate_profile import GateSpec
 
+from .answers import http_refusal
 from .routes import contract_routes
 from .service import Service
 from .state import AdapterState
@@ -41,4 +43,8 @@ def create_adapter(
         yield
         await client.aclose()
 
-    return Starlette(routes=contract_routes(service, AdapterState()), lifespan=lifespan)
+    return Starlette(
+        routes=contract_routes(service, AdapterState()),
+        lifespan=lifespan,
+        exception_handlers={HTTPException: http_refusal},
+    )

@@ -10,45 +10,22 @@ failure and never a skip.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from harness.report import NOT_APPLICABLE_CODE
+from harness.contract import pinned_contract
 
-from .service import NotRepresentable, Service, ServiceRefusal, ShapeMismatch, dotted
+from .answers import Handler, contract_route, not_applicable
+from .answers import error as _error
+from .service import Service, dotted
 from .state import AdapterState
 
 __all__ = ["contract_routes", "not_applicable"]
 
 _EPOCH = "1970-01-01T00:00:00Z"
-Handler = Callable[[Request], Awaitable[Response]]
-
-
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
-
-
-def not_applicable(reason: str) -> JSONResponse:
-    """The answer the suites read as *not applicable*, with the reason."""
-    return _error(501, NOT_APPLICABLE_CODE, reason)
-
-
-def _guarded(handler: Handler) -> Handler:
-    async def run(request: Request) -> Response:
-        try:
-            return await handler(request)
-        except ServiceRefusal as refusal:
-            return _error(refusal.status, refusal.contract_code, f"the service answered {refusal}")
-        except NotRepresentable as exc:
-            return not_applicable(str(exc))
-        except ShapeMismatch as exc:
-            return _error(502, "processor_error", str(exc))
-
-    return run
 
 
 async def _json(request: Request) -> Any:
@@ -122,7 +99,8 @@ def contract_routes(service: Service, state: AdapterState) -> list[Route]:
         account_id = request.path_params["account_id"]
         if (lacking := lacks("cohort_reap", "DELETE /v1/accounts/{id}")) is not None:
             return lacking
-        if not state.cohort.get(account_id, False):
+        # an account the gate made as a test user although the contract asked for a real one
+        if state.cohort.get(account_id) is False:
             return not_applicable(
                 "the service's test-state hook needs test users, so every account the gate makes is one: "
                 "the guard on reaping a real account cannot be exercised through this profile"
@@ -344,38 +322,48 @@ def contract_routes(service: Service, state: AdapterState) -> list[Route]:
             status_code=201,
         )
 
-    def lacking_route(capability: str, what: str) -> Handler:
+    def lacking_route(what: str) -> Handler:
         async def answer(_: Request) -> Response:
-            return lacks(capability, what) or not_applicable(
-                f"the adapter does not translate {what} yet"
-            )
+            return not_applicable(f"the adapter does not translate {what} yet")
 
         return answer
 
     async def health(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
-    routes = [
-        ("/healthz", health, ["GET"]),
-        ("/v1/payments/status", status, ["GET"]),
-        ("/v1/accounts", create_account, ["POST"]),
-        ("/v1/accounts/{account_id}", read_account, ["GET"]),
-        ("/v1/accounts/{account_id}", delete_account, ["DELETE"]),
-        ("/v1/accounts/{account_id}/ledger", ledger, ["GET"]),
-        ("/admin/balance-adjust", balance_adjust, ["POST"]),
-        ("/v1/outcomes", outcome, ["POST"]),
-        ("/v1/charges", charge, ["POST"]),
-        ("/v1/payments/topup/cdp/{topup_id}/pay", lacking_route("cdp", "x402 payments"), ["POST"]),
-        ("/v1/payments/topup/{rail}", topup, ["POST"]),
-        ("/v1/payments/webhook/{rail}", webhook, ["POST"]),
-        ("/v1/billing", billing, ["GET"]),
-        ("/v1/billing/checkout", checkout, ["POST"]),
-        ("/v1/billing/invoices", lacking_route("invoices", "the invoice list"), ["GET"]),
-        ("/v1/usage", lacking_route("paid_usage", "paid usage"), ["POST"]),
-        ("/admin/reconcile/{rail}", lacking_route("reconcile", "reconcile"), ["POST"]),
-        ("/metrics", lacking_route("metrics", "metrics"), ["GET"]),
+    async def openapi(_: Request) -> Response:
+        # the adapter serves the contract it implements: the pinned one, exactly
+        return JSONResponse(pinned_contract())
+
+    routes: list[tuple[str, str, Handler, str | None]] = [
+        ("GET", "/healthz", health, None),
+        ("GET", "/v1/payments/status", status, None),
+        ("POST", "/v1/accounts", create_account, None),
+        ("GET", "/v1/accounts/{account_id}", read_account, None),
+        ("DELETE", "/v1/accounts/{account_id}", delete_account, "cohort_reap"),
+        ("GET", "/v1/accounts/{account_id}/ledger", ledger, None),
+        ("POST", "/admin/balance-adjust", balance_adjust, None),
+        ("POST", "/v1/outcomes", outcome, None),
+        ("POST", "/v1/charges", charge, None),
+        ("POST", "/v1/payments/topup/cdp/{topup_id}/pay", lacking_route("x402 payments"), "cdp"),
+        ("POST", "/v1/payments/topup/{rail}", topup, None),
+        ("POST", "/v1/payments/webhook/{rail}", webhook, None),
+        ("GET", "/v1/billing", billing, None),
+        ("POST", "/v1/billing/checkout", checkout, "checkout"),
+        ("GET", "/v1/billing/invoices", lacking_route("the invoice list"), "invoices"),
+        ("POST", "/v1/usage", lacking_route("paid usage"), "paid_usage"),
+        ("POST", "/admin/reconcile/{rail}", lacking_route("reconcile"), "reconcile"),
+        ("GET", "/metrics", lacking_route("metrics"), "metrics"),
     ]
-    return [Route(path, _guarded(handler), methods=methods) for path, handler, methods in routes]
+    # a webhook's body is the service's to judge, after its signature (the contract's order of refusals)
+    served = [
+        contract_route(
+            spec, path, method, handler, capability=capability, check_body=path != WEBHOOK
+        )
+        for method, path, handler, capability in routes
+    ]
+    return [*served, Route("/openapi.json", openapi, methods=["GET"])]
 
 
+WEBHOOK = "/v1/payments/webhook/{rail}"
 _HOP_HEADERS = frozenset({"host", "content-length", "connection", "transfer-encoding"})

@@ -28,6 +28,8 @@ from pathlib import Path
 import pytest
 
 from harness.redaction import redact_url
+from harness.report import NOT_APPLICABLE
+from harness.suites._ruled_out import verdict_of
 from harness.suites.failures import SuiteFailure
 from harness.target import FakeHandle, Target, fakes_from_env, reference_target, url_target
 
@@ -223,7 +225,13 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, None]:
     """A suite failure reads as its own observed / expected / reproduce lines, not as a traceback of the
-    harness's internals (`--tb` still applies to every other error)."""
+    harness's internals (`--tb` still applies to every other error). A contract operation whose every
+    case the target's profile ruled out ends *not applicable* (harness.suites._ruled_out)."""
+    if call.when == "call" and call.excinfo is None and (reason := verdict_of(item)) is not None:
+        try:
+            pytest.skip(f"{NOT_APPLICABLE}{reason}")
+        except pytest.skip.Exception as exc:
+            call.excinfo = pytest.ExceptionInfo.from_exception(exc)
     outcome = yield
     report: pytest.TestReport = outcome.get_result()  # type: ignore[attr-defined]
     excinfo = call.excinfo

@@ -26,6 +26,7 @@ import schemathesis
 from schemathesis.config import SchemathesisConfig
 
 from harness.contract import check_contract, fetch_served, pinned_contract
+from harness.suites._ruled_out import CASES, CaseTally
 from harness.suites.checks import CONTRACT_CHECKS, no_server_error
 from harness.suites.http_bridge import requests_session
 from harness.suites.plugin import PaymentsOptions
@@ -139,22 +140,54 @@ def count_case(request: pytest.FixtureRequest) -> Iterator[Counter[str]]:
     request.node.user_properties.append(("generated_negative_cases", negative))
 
 
+@pytest.fixture
+def cases(request: pytest.FixtureRequest) -> Iterator[CaseTally]:
+    """The test's tally of judged and ruled-out cases (harness.suites._ruled_out); ruled-out cases
+    become the JUnit property `ruled_out_cases`."""
+    tally = CaseTally()
+    request.node.stash[CASES] = tally
+    yield tally
+    if tally.ruled_out():
+        request.node.user_properties.append(("ruled_out_cases", tally.ruled_out()))
+
+
+def _call_and_judge(
+    case: Any,
+    target: Target,
+    session: requests.Session,
+    cases: CaseTally,
+    *,
+    negative: bool = False,
+) -> None:
+    """Send `case`; judge its answer with every check unless the target's profile rules the case out."""
+    __tracebackhide__ = True
+    response = case.call(base_url=target.base_url, session=session)
+    if cases.rule_out(case.operation.label, response):
+        return
+    checks, excluded = _checks_for(target, negative=negative)
+    case.validate_response(
+        response,
+        additional_checks=checks,
+        excluded_checks=excluded,
+        transport_kwargs={"base_url": target.base_url, "session": session},
+    )
+    cases.judged(case.operation.label)
+
+
 contract = schemathesis.pytest.from_fixture("contract_schema")
 
 
 @contract.parametrize()
 def test_operation_honours_the_pinned_contract(
-    case: Any, target: Target, target_session: requests.Session, count_case: Counter[str]
+    case: Any,
+    target: Target,
+    target_session: requests.Session,
+    count_case: Counter[str],
+    cases: CaseTally,
 ) -> None:
     """Generated requests get answers the pinned contract allows, errors in shape, and never a 5xx."""
     count_case[case.operation.label] += 1
-    checks, excluded = _checks_for(target)
-    case.call_and_validate(
-        session=target_session,
-        base_url=target.base_url,
-        additional_checks=checks,
-        excluded_checks=excluded,
-    )
+    _call_and_judge(case, target, target_session, cases)
 
 
 def _checks_for(target: Target, *, negative: bool = False) -> tuple[list[Any], list[Any]]:
@@ -235,15 +268,13 @@ negative_contract = schemathesis.pytest.from_fixture("negative_contract_schema")
 
 @negative_contract.parametrize()
 def test_operation_refuses_input_that_breaks_the_contract(
-    case: Any, target: Target, target_session: requests.Session, count_case: Counter[str]
+    case: Any,
+    target: Target,
+    target_session: requests.Session,
+    count_case: Counter[str],
+    cases: CaseTally,
 ) -> None:
     """Generated requests that violate the contract are refused with a 4xx in the error shape, never
     served, and never a 5xx."""
     count_case[f"{NEGATIVE_LABEL}{case.operation.label}"] += 1
-    checks, excluded = _checks_for(target, negative=True)
-    case.call_and_validate(
-        session=target_session,
-        base_url=target.base_url,
-        additional_checks=checks,
-        excluded_checks=excluded,
-    )
+    _call_and_judge(case, target, target_session, cases, negative=True)
