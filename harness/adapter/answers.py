@@ -98,7 +98,7 @@ def contract_route(
         if refused is not None:
             return error(*refused)
         response = await _handled(handler, request)
-        if response.status_code < 400 or (found := _refusal(response)) is None:
+        if response.status_code < 300 or (found := _refusal(response)) is None:
             return response
         code, message = found
         status, documented = documented_error(op, response.status_code, code)

@@ -197,6 +197,9 @@ def documented_error(op: ContractOperation, status: int, code: str) -> tuple[int
         if "processor_error" in op.errors.get(502, ()):
             return 502, "processor_error"
         return 500, "internal_error"
+    if status < 400:
+        # a redirect: the service did not take the request as given (a value that reads as a path)
+        return 400, "invalid_request"
     if status == 422 and "validation_error" in op.errors.get(422, ()):
         return 422, "validation_error"
     codes = op.errors.get(status, ())

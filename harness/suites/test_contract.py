@@ -12,6 +12,10 @@
    (wrong types, missing required fields, out-of-range numbers, malformed parameters and headers:
    schemathesis's negative mode). Each must be refused with a 4xx in the error shape, never served
    (schemathesis's `negative_data_rejection`) and never a 5xx.
+
+Through a contract adapter (`--profile` with `[gate]`), a case the service's profile rules out (`501
+not_applicable`: a capability it lacks, an amount its money cannot hold) is not judged; an operation none of
+whose cases could be judged is *not applicable*, with the profile's reason (harness.suites._ruled_out).
 """
 
 from __future__ import annotations

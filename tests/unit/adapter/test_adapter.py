@@ -43,7 +43,8 @@ async def _funded(client: httpx.AsyncClient, balance_micros: int) -> str:
     assert made.status_code == 201, made.text
     account = str(made.json()["id"])
     funded = await client.post(
-        "/admin/balance-adjust", json={"account_id": account, "balance_micros": balance_micros}
+        "/admin/balance-adjust",
+        json={"account_id": account, "balance_micros": balance_micros, "reason": "unit test"},
     )
     assert funded.status_code == 200, funded.text
     return account
@@ -121,7 +122,8 @@ def test_what_acme_lacks_or_cannot_hold_answers_not_applicable_with_the_reason(
             "/v1/payments/topup/cdp", json={"account_id": account, "amount_micros": 1}
         )
         odd = await client.post(
-            "/admin/balance-adjust", json={"account_id": account, "balance_micros": 7}
+            "/admin/balance-adjust",
+            json={"account_id": account, "balance_micros": 7, "reason": "unit test"},
         )
         reap = await client.delete(f"/v1/accounts/{account}")
         return [(r.status_code, r.json()["error"]) for r in (usage, cdp, odd, reap)]
