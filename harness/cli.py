@@ -190,7 +190,8 @@ def reference_app() -> Any:
 
 
 @app.command(
-    epilog="Example: payharness fakes --webhook-target http://127.0.0.1:8000 --env-file fakes.env"
+    epilog="Example: payharness fakes --webhook-target http://127.0.0.1:8000 --env-file fakes.env "
+    "(a service of its own shape: add --profile its-profile.toml)"
 )
 def fakes(
     host: str = typer.Option("127.0.0.1", metavar="HOST", help="Loopback interface to listen on."),
@@ -217,7 +218,13 @@ def fakes(
         "--webhook-url",
         metavar="RAIL=URL",
         help="One rail's full webhook URL, for a service whose webhook paths are its own "
-        "(repeatable; wins over --webhook-target for that rail).",
+        "(repeatable; wins over --webhook-target and --profile for that rail).",
+    ),
+    profile: str = typer.Option(
+        None,
+        metavar="FILE",
+        help="The service's profile (TOML): webhooks go to its [gate.webhooks] paths on "
+        "--webhook-target, for the rails it names.",
     ),
     env_file: str = typer.Option(
         None,
@@ -258,6 +265,14 @@ def fakes(
                 )
             )
         per_rail[rail] = url
+    if profile:
+        from .gate.profiled import profile_webhook_urls
+
+        try:
+            per_rail = {**profile_webhook_urls(profile, webhook_target), **per_rail}
+        except HarnessError as exc:
+            _fail(exc)
+        webhook_target = None  # a rail the profile does not name has no webhook path on the service
     # ids never repeat across runs (as a processor's do not): a service restarted on a kept database
     # must not meet yesterday's object ids for new objects
     run = secrets.token_hex(8)

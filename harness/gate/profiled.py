@@ -20,7 +20,7 @@ from harness.errors import InvalidArgument, TargetUnreachable
 from harness.prober.gate_profile import GateSpec
 from harness.prober.profile import load_profile
 
-__all__ = ["gate_spec", "suites_target"]
+__all__ = ["gate_spec", "profile_webhook_urls", "suites_target"]
 
 
 def gate_spec(profile: str | None, target: str | None) -> GateSpec | None:
@@ -33,6 +33,23 @@ def gate_spec(profile: str | None, target: str | None) -> GateSpec | None:
             f"--profile {profile} describes a service of its own shape: give its URL with --target"
         )
     return spec
+
+
+def profile_webhook_urls(profile: str, service_url: str | None) -> dict[str, str]:
+    """Each rail's webhook URL for `payharness fakes --profile`: the profile's `[gate.webhooks]` paths
+    joined to the service's base URL."""
+    spec = load_profile(profile).gate
+    if spec is None or not spec.webhooks:
+        raise InvalidArgument(
+            f'profile {profile} names no webhook paths ([gate.webhooks] RAIL = "/path"): add them, '
+            "pass --webhook-url RAIL=URL, or drop --profile for a service taking the contract's paths"
+        )
+    if not service_url or not service_url.startswith(("http://", "https://")):
+        raise InvalidArgument(
+            f"--profile {profile} needs --webhook-target URL: the service's base URL its webhook "
+            "paths are joined to"
+        )
+    return {rail: f"{service_url.rstrip('/')}{path}" for rail, path in spec.webhooks.items()}
 
 
 def _wait_for(url: str, wait_seconds: float) -> None:
