@@ -20,7 +20,7 @@ import typer.core
 from rich.console import Console
 from rich.markup import escape
 
-from .errors import HarnessError, InvalidArgument
+from .errors import HarnessError, InvalidArgument, TargetUnreachable
 from .preflight import os_error
 from .redaction import redact_text, redact_url
 
@@ -540,9 +540,11 @@ def profile_check(
     """Send each operation the profile maps to the service and read its answer as the gate would
     (0 every route answers in the shape the profile says, 1 something does not, 2 could not run)."""
     from .adapter.check import check_profile
+    from .adapter.starter import refuse_gaps
     from .prober import load_profile
 
     try:
+        refuse_gaps(profile)
         spec = load_profile(profile).gate
         if spec is None:
             raise InvalidArgument(
@@ -553,7 +555,7 @@ def profile_check(
         _fail(exc)
         return
     except httpx.HTTPError as exc:
-        _fail(InvalidArgument(f"{target} does not answer: {exc.__class__.__name__}"))
+        _fail(TargetUnreachable(f"{target} does not answer: {exc.__class__.__name__}"))
         return
     for line in lines:
         console.print(escape(line.text), soft_wrap=True, highlight=False)

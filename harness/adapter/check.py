@@ -91,6 +91,13 @@ async def _run(spec: GateSpec, target: str, env: Mapping[str, str]) -> list[Chec
             say(True, f"ok   {where}: HTTP {status}, every required field present")
             return body
 
+        for name in spec.env:
+            if not env.get(name):
+                say(
+                    False,
+                    f"FAIL env {name}: not set; the profile's templates send {{env:{name}}} "
+                    "([gate] env): export it as the service expects it",
+                )
         status = await client.get(spec.status_path)
         try:
             live = dotted(status.json(), spec.live_field)

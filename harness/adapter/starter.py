@@ -11,60 +11,88 @@ running service.
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterable, Mapping
+import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from harness.errors import InvalidArgument
+from harness.contract import ContractUnreadable
+from harness.errors import TargetUnreachable
 from harness.prober._toml import GAP
+from harness.prober.errors import ProfileError
 
-__all__ = ["GAP", "read_openapi", "starter_profile"]
+from .guess import GUESSES, guess_operations, guess_status, guess_webhooks
 
-#: (operation, method, words one of which the path holds, whether the path ends in a parameter)
-_GUESSES: tuple[tuple[str, str, tuple[str, ...], bool], ...] = (
-    ("create_account", "post", ("users", "accounts", "customers", "teams"), False),
-    ("read_account", "get", ("users", "accounts", "customers", "teams"), True),
-    ("delete_account", "delete", ("users", "accounts", "customers", "teams"), True),
-    ("ledger", "get", ("ledger", "credits", "transactions", "history", "balance"), False),
-    ("charge", "post", ("charge", "usage", "debit"), False),
-    ("topup", "post", ("topup", "top-up", "purchase", "credits", "deposit"), False),
-    ("checkout", "post", ("checkout", "subscribe"), False),
-    ("billing", "get", ("billing", "subscription", "plan"), True),
-)
+__all__ = ["GAP", "gaps_in", "read_openapi", "refuse_gaps", "starter_profile"]
 
 
 def read_openapi(source: str) -> dict[str, Any]:
-    """The OpenAPI document at a URL or in a file."""
-    try:
-        if source.startswith(("http://", "https://")):
-            text = httpx.get(source, timeout=15).raise_for_status().text
-        else:
+    """The OpenAPI document at a URL or in a file: TargetUnreachable when nothing answers at the URL,
+    ContractUnreadable when what is there is not an OpenAPI document."""
+    if source.startswith(("http://", "https://")):
+        try:
+            response = httpx.get(source, timeout=15)
+        except httpx.HTTPError as exc:
+            raise TargetUnreachable(
+                f"{source} does not answer ({exc.__class__.__name__}): start the service first"
+            ) from exc
+        if response.status_code != 200:
+            raise ContractUnreadable(
+                f"GET {source} answered {response.status_code}, not an OpenAPI document"
+            )
+        text = response.text
+    else:
+        try:
             text = Path(source).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ContractUnreadable(f"cannot read {source}: {exc.strerror or exc}") from exc
+    try:
         document = json.loads(text)
-    except (httpx.HTTPError, OSError, ValueError) as exc:
-        raise InvalidArgument(f"cannot read an OpenAPI document from {source}: {exc}") from exc
+    except ValueError as exc:
+        raise ContractUnreadable(
+            f"{source} is not JSON, so not an OpenAPI document: {exc}"
+        ) from exc
     if not isinstance(document, dict) or not isinstance(document.get("paths"), dict):
-        raise InvalidArgument(f"{source} is not an OpenAPI document (no `paths`)")
+        raise ContractUnreadable(f"{source} is not an OpenAPI document (no `paths` object)")
     return document
 
 
-def _words(path: str) -> list[str]:
-    return [p for p in re.split(r"[/_.]", path.lower()) if p and not p.startswith("{")]
+def gaps_in(text: str) -> list[str]:
+    """The dotted keys of every `GAP:` value a starter profile still holds, in file order."""
+    found: list[str] = []
+
+    def walk(value: Any, where: str) -> None:
+        if isinstance(value, str) and value.startswith(GAP):
+            found.append(where)
+        elif isinstance(value, Mapping):
+            for key, inner in value.items():
+                walk(inner, f"{where}.{key}" if where else key)
+        elif isinstance(value, list):
+            for i, inner in enumerate(value):
+                walk(inner, f"{where}[{i}]")
+
+    try:
+        walk(tomllib.loads(text), "")
+    except tomllib.TOMLDecodeError:
+        return []  # the loader says what is wrong with the file
+    return found
 
 
-def _guess(paths: Mapping[str, Any], method: str, words: Iterable[str], item: bool) -> str | None:
-    for path in sorted(paths, key=len):
-        ops = paths[path]
-        if not isinstance(ops, dict) or method not in ops:
-            continue
-        if path.rstrip("/").endswith("}") != item:
-            continue
-        if any(w in _words(path) for w in words):
-            return re.sub(r"\{[^}]+\}", "{account_id}", path.rstrip("/"))
-    return None
+def refuse_gaps(profile: str) -> None:
+    """ProfileError listing every gap when the profile file still holds `GAP:` values (the loader
+    would name only the first)."""
+    path = Path(profile)
+    if not profile.endswith(".toml") or not path.is_file():
+        return  # a shipped name, or a file the loader reports unreadable
+    gaps = gaps_in(path.read_text(encoding="utf-8"))
+    if gaps:
+        shown = ", ".join(gaps[:6]) + (f" and {len(gaps) - 6} more" if len(gaps) > 6 else "")
+        raise ProfileError(
+            f"profile {profile}: {len(gaps)} gap(s) the starter left to fill in: {shown} "
+            "(search the file for GAP:)"
+        )
 
 
 def _q(value: str) -> str:
@@ -74,15 +102,9 @@ def _q(value: str) -> str:
 def starter_profile(document: Mapping[str, Any], *, name: str) -> str:
     """The TOML text of a starter profile for the service `document` describes."""
     paths: Mapping[str, Any] = document["paths"]
-    guessed = {op: _guess(paths, m, w, item) for op, m, w, item in _GUESSES}
-    webhooks = {
-        rail: next((p for p in sorted(paths) if "webhook" in p.lower() and rail in p.lower()), None)
-        for rail in ("stripe", "xendit", "cdp")
-    }
-    status = next(
-        (p for p in sorted(paths, key=len) if re.search(r"status|health", p) and "get" in paths[p]),
-        None,
-    )
+    guessed = guess_operations(paths)
+    webhooks = guess_webhooks(paths)
+    status = guess_status(paths)
     gap = _q(GAP + "fill in")
     out = [
         f"# A starter profile for {document.get('info', {}).get('title', name)}, guessed from its OpenAPI",
@@ -140,7 +162,7 @@ def starter_profile(document: Mapping[str, Any], *, name: str) -> str:
         f"path = {_q(GAP + 'the state hook or admin route')}",
         f'body = {{ account = "{{account_id}}", balance = "{{balance}}", todo = {gap} }}',
     ]
-    for op, method, _, _ in _GUESSES:
+    for op, method, _, _ in GUESSES:
         path = guessed[op]
         out += ["", f"[gate.operations.{op}]", f"method = {_q(method.upper())}"]
         out.append(f"path = {_q(path or GAP + 'no route looked like ' + op)}")

@@ -114,6 +114,8 @@ CONTRACT_ERROR_CODES = frozenset(
 )
 
 _ENV_REF = re.compile(r"\{(env:[A-Za-z_][A-Za-z0-9_]*)\}")
+#: a dotted field of a JSON answer: names without blanks, dots only between them (`user.credits_cents`)
+_DOTTED = re.compile(r"[^.\s\[\]{}]+(\.[^.\s\[\]{}]+)*")
 _UNITS = {"micros": 1, "cents": 10_000}
 _ROUNDINGS = ("up", "down")
 
@@ -201,8 +203,10 @@ def _operation(name: str, t: _Table, env: frozenset[str]) -> Operation:
             raise t.error(
                 f"`fields.{key}` is not a result of {name}; known: {', '.join(sorted(results))}"
             )
-        if not isinstance(value, str) or not value.strip():
-            raise t.error(f"`fields.{key}` must be a dotted field name")
+        if not isinstance(value, str) or not _DOTTED.fullmatch(value):
+            raise t.error(
+                f"`fields.{key}` = {value!r} is not a dotted field name (like `user.credits_cents`)"
+            )
     missing = sorted(required - set(fields))
     if missing:
         raise t.error(f"`fields.{missing[0]}` is required for {name}")
@@ -264,6 +268,11 @@ def parse_gate(t: _Table) -> GateSpec:
     status_path = _path(t, "status_path")
     live_field = str(t.text("live_field", "live"))
     error_field = str(t.text("error_field", "error"))
+    for key, value in (("live_field", live_field), ("error_field", error_field)):
+        if not _DOTTED.fullmatch(value):
+            raise t.error(
+                f"`{key}` = {value!r} is not a dotted field name (like `billing.enabled`)"
+            )
     lacks = frozenset(t.names("lacks")) if "lacks" in t else frozenset()
     for capability in sorted(lacks):
         if capability not in CAPABILITIES:
