@@ -23,8 +23,9 @@ from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql.dml import Insert
 
 from .models import Base
+from .pg_credits import PaymentFunction, install
 
-__all__ = ["Database", "insert_ignore", "is_data_error", "is_retryable", "sqlstate"]
+__all__ = ["Database", "insert_ignore", "is_data_error", "is_retryable", "retrying", "sqlstate"]
 
 T = TypeVar("T")
 
@@ -62,6 +63,8 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        #: a payment webhook in one round trip (PostgreSQL only; see pg_credits)
+        self.payment_function = None if self.is_sqlite else PaymentFunction(self.engine)
 
     async def create_schema(self) -> None:
         """Create every table that does not exist yet, also when several instances start at once."""
@@ -73,9 +76,13 @@ class Database:
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK_KEY}
                 )
             await conn.run_sync(Base.metadata.create_all)
+            if not self.is_sqlite:
+                await install(conn)
 
     async def dispose(self) -> None:
         """Close every pooled connection."""
+        if self.payment_function is not None:
+            await self.payment_function.close()
         await self.engine.dispose()
 
     @asynccontextmanager
@@ -93,15 +100,12 @@ class Database:
     ) -> T:
         """Run `work` in a write transaction, again from the start when PostgreSQL picks it as a deadlock
         or serialization victim (concurrent writers of one account lock rows in different orders)."""
-        for attempt in range(attempts):
-            try:
-                async with self.write() as session:
-                    return await work(session)
-            except DBAPIError as exc:
-                if not is_retryable(exc) or attempt == attempts - 1:
-                    raise
-                await asyncio.sleep(random.uniform(0.001, 0.01) * 2**attempt)
-        raise AssertionError("unreachable")
+
+        async def once() -> T:
+            async with self.write() as session:
+                return await work(session)
+
+        return await retrying(once, attempts=attempts)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -113,6 +117,18 @@ class Database:
     def supports_row_locks(self) -> bool:
         """True where `SELECT ... FOR UPDATE` means something."""
         return not self.is_sqlite
+
+
+async def retrying(work: Callable[[], Awaitable[T]], *, attempts: int = 6) -> T:
+    """`work()`, again when PostgreSQL picks it as a deadlock or serialization victim."""
+    for attempt in range(attempts):
+        try:
+            return await work()
+        except DBAPIError as exc:
+            if not is_retryable(exc) or attempt == attempts - 1:
+                raise
+            await asyncio.sleep(random.uniform(0.001, 0.01) * 2**attempt)
+    raise AssertionError("unreachable")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

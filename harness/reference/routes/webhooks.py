@@ -9,10 +9,12 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..db import insert_ignore
+from ..db import insert_ignore, retrying
+from ..effects import apply_effects
 from ..errors import ApiError
 from ..inputs import check_event
 from ..models import Base, utcnow
+from ..pg_credits import FunctionMissing
 from ..rails.base import (
     PayloadInvalid,
     PaymentReceived,
@@ -79,37 +81,7 @@ async def receive_webhook(
         reason = "JSON is nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         raise ApiError(400, "invalid_payload", reason[:300]) from exc
 
-    async def apply(session: AsyncSession) -> str | None:
-        # the unique (rail, event_id) key is the dedupe, in one statement; the row is written with the
-        # usual outcome and corrected in the same transaction when the effects say otherwise
-        conn = await session.connection()
-        record_id = await conn.scalar(
-            insert_ignore(conn, _EVENTS)
-            .values(
-                rail=rail,
-                event_id=event.event_id,
-                event_type=event.event_type,
-                outcome=_USUAL_OUTCOME,
-                received_at=utcnow(),
-            )
-            .returning(_EVENTS.c.id)
-        )
-        if record_id is None:
-            return None  # delivered before
-        outcome: str = await state.components.apply_effects(
-            session, rail, event.event_id, event.effects, row_lock=state.db.supports_row_locks
-        )
-        if outcome != _USUAL_OUTCOME:
-            await conn.execute(
-                update(_EVENTS).where(_EVENTS.c.id == record_id).values(outcome=outcome)
-            )
-        return outcome
-
-    try:
-        # run again from the start if PostgreSQL breaks a deadlock between two events of one account
-        outcome = await state.db.transaction(apply)
-    except IntegrityError:
-        outcome = None  # a concurrent delivery of the same event won the unique key
+    outcome = await _record_and_apply(state, rail, event)
     if outcome is None:
         state.metrics.webhooks.labels(rail=rail, outcome="duplicate").inc()
         return WebhookResult(
@@ -131,6 +103,63 @@ async def receive_webhook(
         event_type=event.event_type,
         reason=_reason(event, status),
     )
+
+
+async def _record_and_apply(state: ServiceState, rail: str, event: ProcessorEvent) -> str | None:
+    """Record the event once and apply its effects in one transaction: the outcome, or None when the
+    event was delivered before."""
+    payments = state.db.payment_function
+    effects = event.effects
+    if (
+        payments is not None
+        and state.components.apply_effects is apply_effects
+        and len(effects) == 1
+        and isinstance(effects[0], PaymentReceived)
+    ):
+        payment = effects[0]
+        try:
+            # one round trip on PostgreSQL, the same algorithm as below (pg_credits)
+            return await retrying(
+                lambda: payments.apply(rail, event.event_id, event.event_type, payment, utcnow())
+            )
+        except IntegrityError:
+            return None  # a concurrent delivery of the same event won a unique key
+        except FunctionMissing as exc:
+            # a schema made without create_schema: the Python path from now on, said once
+            log.warning("%s; payment webhooks take the slower session path", exc)
+            state.db.payment_function = None
+
+    async def apply(session: AsyncSession) -> str | None:
+        # the unique (rail, event_id) key is the dedupe, in one statement; the row is written with the
+        # usual outcome and corrected in the same transaction when the effects say otherwise
+        conn = await session.connection()
+        record_id = await conn.scalar(
+            insert_ignore(conn, _EVENTS)
+            .values(
+                rail=rail,
+                event_id=event.event_id,
+                event_type=event.event_type,
+                outcome=_USUAL_OUTCOME,
+                received_at=utcnow(),
+            )
+            .returning(_EVENTS.c.id)
+        )
+        if record_id is None:
+            return None  # delivered before
+        outcome: str = await state.components.apply_effects(
+            session, rail, event.event_id, effects, row_lock=state.db.supports_row_locks
+        )
+        if outcome != _USUAL_OUTCOME:
+            await conn.execute(
+                update(_EVENTS).where(_EVENTS.c.id == record_id).values(outcome=outcome)
+            )
+        return outcome
+
+    try:
+        # run again from the start if PostgreSQL breaks a deadlock between two events of one account
+        return await state.db.transaction(apply)
+    except IntegrityError:
+        return None  # a concurrent delivery of the same event won the unique key
 
 
 def _reason(event: ProcessorEvent, status: str) -> str | None:
