@@ -208,7 +208,7 @@ def fakes(
     xendit_port: int = typer.Option(
         0, metavar="PORT", help="Port of the fake Xendit (0: any free port).", min=0, max=65535
     ),
-    webhook_target: str = typer.Option(
+    webhook_target: str | None = typer.Option(
         None,
         metavar="URL",
         help="Base URL of your payments service; webhooks go to /v1/payments/webhook/{rail}.",
@@ -220,7 +220,7 @@ def fakes(
         help="One rail's full webhook URL, for a service whose webhook paths are its own "
         "(repeatable; wins over --webhook-target and --profile for that rail).",
     ),
-    profile: str = typer.Option(
+    profile: str | None = typer.Option(
         None,
         metavar="FILE",
         help="The service's profile (TOML): webhooks go to its [gate.webhooks] paths on "

@@ -10,6 +10,7 @@ service's or the adapter's own, leaves on a status and code the contract documen
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Awaitable, Callable
 
 import httpx
@@ -19,14 +20,25 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from harness.prober.gate_profile import GateSpec
-from harness.report import NOT_APPLICABLE_CODE
+from harness.report import NOT_APPLICABLE_CODE, RULED_OUT_HEADER
 
 from .conformance import contract_operation, documented_error, refuse_input
 from .service import NotRepresentable, ServiceRefusal, ShapeMismatch
 
-__all__ = ["Handler", "contract_route", "error", "http_refusal", "not_applicable"]
+__all__ = [
+    "RULED_OUT_TOKEN",
+    "Handler",
+    "contract_route",
+    "error",
+    "http_refusal",
+    "not_applicable",
+]
 
 Handler = Callable[[Request], Awaitable[Response]]
+
+#: this process's proof on its `501 not_applicable` answers; the gate hands it to the suites
+#: (`RULED_OUT_TOKEN_ENV`), so a target cannot excuse itself from a test by answering the same
+RULED_OUT_TOKEN = secrets.token_hex(16)
 
 
 def error(status: int, code: str, message: str) -> JSONResponse:
@@ -35,8 +47,10 @@ def error(status: int, code: str, message: str) -> JSONResponse:
 
 
 def not_applicable(reason: str) -> JSONResponse:
-    """The answer the suites read as *not applicable*, with the reason."""
-    return error(501, NOT_APPLICABLE_CODE, reason)
+    """The answer the suites read as *not applicable*, with the reason and this process's token."""
+    answer = error(501, NOT_APPLICABLE_CODE, reason)
+    answer.headers[RULED_OUT_HEADER] = RULED_OUT_TOKEN
+    return answer
 
 
 def _lacked(spec: GateSpec, capability: str | None, what: str) -> JSONResponse | None:

@@ -9,6 +9,8 @@ What cannot be guessed is None: the starter marks it as a gap.
 
 from __future__ import annotations
 
+from functools import partial
+
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -100,11 +102,13 @@ def guess_webhooks(paths: Mapping[str, Any]) -> dict[str, str | None]:
     for rail in _RAILS:
         named = next((p for p in hooks if rail in p.lower()), None)
         if named is None and per_rail:
-            named = _PARAM.sub(
-                lambda m, r=rail: r if _is_rail(m.group(1)) else m.group(0), per_rail[0]
-            )
+            named = _PARAM.sub(partial(_rail_for, rail), per_rail[0])
         found[rail] = named
     return found
+
+
+def _rail_for(rail: str, m: re.Match[str]) -> str:
+    return rail if _is_rail(m.group(1)) else m.group(0)
 
 
 def guess_status(paths: Mapping[str, Any]) -> str | None:

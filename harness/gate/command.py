@@ -30,10 +30,12 @@ from importlib import metadata, util
 from pathlib import Path
 from typing import IO, TextIO
 
+from harness.adapter.answers import RULED_OUT_TOKEN
 from harness.errors import HarnessError, InvalidArgument
 from harness.gate.profiled import gate_spec, suites_target
 from harness.redaction import redact_file, redact_text, redact_url
 from harness.report import (
+    RULED_OUT_TOKEN_ENV,
     GateResult,
     RunInfo,
     Verdict,
@@ -244,6 +246,7 @@ def gate_command(
                 out.flush()
             reached = stack.enter_context(suites_target(target, spec, env, wait_seconds))
             if spec is not None:
+                child_env[RULED_OUT_TOKEN_ENV] = RULED_OUT_TOKEN
                 notes.append(
                     f"The suites reached {target} through the contract adapter of profile {profile} "
                     f"(at {reached} during the run); tests needing what the profile says the service "

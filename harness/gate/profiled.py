@@ -71,7 +71,8 @@ def _wait_for(url: str, wait_seconds: float) -> None:
 def suites_target(
     target: str, spec: GateSpec | None, env: Mapping[str, str], wait_seconds: float
 ) -> Iterator[str]:
-    """The URL the suites should call: `target` itself, or an adapter over it while the block runs."""
+    """The URL the suites should call: `target` itself, or an adapter over it while the block runs (the
+    suites then need `RULED_OUT_TOKEN_ENV` set to `RULED_OUT_TOKEN` to read its not-applicable answers)."""
     if spec is None:
         yield target
         return

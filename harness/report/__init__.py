@@ -6,11 +6,14 @@ from .html import render_html
 from .junit import (
     NOT_APPLICABLE,
     NOT_APPLICABLE_CODE,
+    RULED_OUT_HEADER,
+    RULED_OUT_TOKEN_ENV,
     GateResult,
     JUnitUnreadable,
     SuiteResult,
     TestResult,
     parse_junit,
+    ruled_out_by_profile,
 )
 from .markdown import render_markdown
 from .run import RunInfo
@@ -19,6 +22,8 @@ from .verdict import Verdict, annotate_junit, judge, write_could_not_run_junit
 __all__ = [
     "NOT_APPLICABLE",
     "NOT_APPLICABLE_CODE",
+    "RULED_OUT_HEADER",
+    "RULED_OUT_TOKEN_ENV",
     "GateResult",
     "JUnitUnreadable",
     "RunInfo",
@@ -30,5 +35,6 @@ __all__ = [
     "parse_junit",
     "render_html",
     "render_markdown",
+    "ruled_out_by_profile",
     "write_could_not_run_junit",
 ]

@@ -7,11 +7,13 @@ the payharness plugin adds ``suite``, ``seed`` and ``reproduce`` properties, and
 
 from __future__ import annotations
 
+import hmac
+import os
 import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from harness.errors import HarnessError
 
@@ -19,12 +21,15 @@ __all__ = [
     "NOT_APPLICABLE",
     "NOT_APPLICABLE_CODE",
     "OUTCOMES",
+    "RULED_OUT_HEADER",
+    "RULED_OUT_TOKEN_ENV",
     "GateResult",
     "JUnitUnreadable",
     "Outcome",
     "SuiteResult",
     "TestResult",
     "parse_junit",
+    "ruled_out_by_profile",
 ]
 
 #: The verdict model of one test. `not_run` is a selected test that did not run (a pytest skip: the reason
@@ -39,6 +44,39 @@ SUMMED_PROPERTIES = ("generated_cases", "generated_negative_cases")
 #: The error code a contract adapter (harness.adapter) answers, with HTTP 501, for an operation the
 #: service's profile rules out; the suites turn it into a not-applicable test.
 NOT_APPLICABLE_CODE = "not_applicable"
+#: The header carrying the adapter's proof that a 501 not_applicable is its own: a secret of the gate's
+#: process (`RULED_OUT_TOKEN_ENV` hands it to the suites). A target answering 501 not_applicable by
+#: itself, without a profile, has its answer judged like any other instead of excusing the test.
+RULED_OUT_HEADER = "x-payharness-ruled-out"
+RULED_OUT_TOKEN_ENV = "PAYHARNESS_RULED_OUT_TOKEN"
+
+
+def _header(headers: Any, name: str) -> str:
+    """One header's value from httpx's, requests' or schemathesis' (name -> list of values) headers."""
+    for key, value in headers.items():
+        if key.lower() == name:
+            if isinstance(value, list):
+                return str(value[0]) if value else ""
+            return str(value)
+    return ""
+
+
+def ruled_out_by_profile(response: Any) -> str | None:
+    """The reason of a contract adapter's `501 not_applicable` answer, None for any other answer (a
+    target's own 501 included: its header must carry this run's token)."""
+    token = os.environ.get(RULED_OUT_TOKEN_ENV)
+    if response.status_code != 501 or not token:
+        return None
+    if not hmac.compare_digest(_header(response.headers, RULED_OUT_HEADER), token):
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    found = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(found, dict) or found.get("code") != NOT_APPLICABLE_CODE:
+        return None
+    return str(found.get("message") or "ruled out by the target's profile")
 
 
 class JUnitUnreadable(HarnessError, ValueError):

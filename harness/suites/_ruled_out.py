@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from harness.report import NOT_APPLICABLE_CODE
+from harness.report import ruled_out_by_profile
 
 __all__ = ["CASES", "CaseTally", "verdict_of"]
 
@@ -59,16 +59,7 @@ class CaseTally:
 
 
 def _not_applicable(response: Any) -> str | None:
-    if response.status_code != 501:
-        return None
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    found = body.get("error") if isinstance(body, dict) else None
-    if not isinstance(found, dict) or found.get("code") != NOT_APPLICABLE_CODE:
-        return None
-    return str(found.get("message") or "ruled out by the target's profile")
+    return ruled_out_by_profile(response)
 
 
 def verdict_of(item: pytest.Item) -> str | None:

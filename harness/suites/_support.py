@@ -28,7 +28,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from harness.report import NOT_APPLICABLE, NOT_APPLICABLE_CODE
+from harness.report import NOT_APPLICABLE, ruled_out_by_profile
 from harness.suites.failures import SuiteFailure
 from harness.target import Target
 
@@ -77,8 +77,9 @@ def not_applicable(reason: str) -> NoReturn:
 
 
 def ruled_out(response: httpx.Response) -> bool:
-    """Whether the target's profile rules this operation out (a contract adapter's 501 not_applicable)."""
-    return response.status_code == 501 and error_code(response) == NOT_APPLICABLE_CODE
+    """Whether the target's profile rules this operation out (a contract adapter's 501 not_applicable,
+    carrying this run's token: a target's own 501 is judged like any answer)."""
+    return ruled_out_by_profile(response) is not None
 
 
 def _end_if_ruled_out(response: httpx.Response) -> None:

@@ -56,14 +56,12 @@ async def topup_dropping_client_key(
     return await payments.start_topup(rail, request, idempotency_key=None, state=state)
 
 
-async def webhook_header_first(
-    rail: str, request: Request, state: ServiceState = Depends(get_state)
-) -> WebhookResult:
+async def webhook_header_first(rail: str, request: Request) -> Response:
     """Looks for a signature header before looking at the rail (PRIOR_ART.md §1 defect 3): an unknown
     rail is misreported as a missing signature."""
     if not any(request.headers.get(h) for h in _SIGNATURE_HEADERS):
         raise ApiError(400, "missing_signature_header", "no signature header")
-    return await webhooks.receive_webhook(rail, request, state)
+    return await webhooks.receive_webhook(rail, request)
 
 
 async def record_outcome_last_wins(

@@ -4,15 +4,28 @@ from __future__ import annotations
 
 import json
 
+import httpx
+import pytest
 import requests
 
+from harness.report import RULED_OUT_HEADER, RULED_OUT_TOKEN_ENV
 from harness.suites._ruled_out import CaseTally
 
+TOKEN = "0123456789abcdef"
 
-def _answer(status: int, body: object) -> requests.Response:
+
+@pytest.fixture(autouse=True)
+def _run_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The gate hands the adapter's token to the suites it runs through a profile."""
+    monkeypatch.setenv(RULED_OUT_TOKEN_ENV, TOKEN)
+
+
+def _answer(status: int, body: object, token: str | None = TOKEN) -> requests.Response:
     response = requests.Response()
     response.status_code = status
     response._content = json.dumps(body).encode()
+    if token is not None:
+        response.headers[RULED_OUT_HEADER] = token
     return response
 
 
@@ -49,3 +62,28 @@ def test_only_a_501_in_the_not_applicable_shape_rules_a_case_out() -> None:
     ):
         assert not tally.rule_out("GET /metrics", answer)
     assert tally.verdict("GET /metrics") is None
+
+
+def test_a_targets_own_501_not_applicable_is_judged_not_excused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without the adapter's token (a service gated directly, or one copying the answer), the case is
+    judged like any other: a service cannot excuse itself from a check by answering 501 not_applicable."""
+    tally = CaseTally()
+    body = {"error": {"code": "not_applicable", "message": "we do not do charges"}}
+    assert not tally.rule_out("POST /v1/charges", _answer(501, body, token=None))
+    assert not tally.rule_out("POST /v1/charges", _answer(501, body, token="guessed"))
+    monkeypatch.delenv(RULED_OUT_TOKEN_ENV)  # a run without a profile hands no token
+    assert not tally.rule_out("POST /v1/charges", _answer(501, body))
+    assert tally.verdict("POST /v1/charges") is None
+
+
+def test_the_behaviour_suites_read_the_same_proof(monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.suites._support import ruled_out
+
+    body = {"error": {"code": "not_applicable", "message": "lacks cdp"}}
+    proven = httpx.Response(501, json=body, headers={RULED_OUT_HEADER: TOKEN})
+    assert ruled_out(proven)
+    assert not ruled_out(httpx.Response(501, json=body))
+    monkeypatch.setenv(RULED_OUT_TOKEN_ENV, "another run")
+    assert not ruled_out(proven)
