@@ -1,10 +1,10 @@
 """``payharness bench gate``: the wall time of ``payharness gate`` on the embedded defaults, stage by
 stage, and the schemathesis stage in-process beside the same examples over loopback HTTP.
 
-1. The whole gate as ``payharness gate`` runs it with no option (every suite, the in-process reference on
-   SQLite, in-process fakes), through :func:`harness.gate.gate_command`, with a fixed seed. The breakdown
-   comes from its JUnit report: seconds per suite and test, and the time outside the tests (pytest's
-   start-up, imports, collection, the report).
+1. The whole gate on the embedded defaults (every suite, the in-process reference on SQLite, in-process
+   fakes), through :func:`harness.gate.gate_command`, with a fixed seed, on 1 worker and then on
+   ``SCALED_WORKERS`` (``--workers``). The breakdown comes from the 1-worker JUnit report: seconds per
+   suite and test, and the time outside the tests (pytest's start-up, imports, collection, the report).
 2. The contract suite again, same seed and examples, against ``payharness reference`` on a loopback port
    (wired to fakes on loopback ports): the schemathesis stage's seconds in both runs give the ratio.
 
@@ -35,6 +35,8 @@ GOAL_IN_PROCESS_SPEED_UP = Goal(threshold=3.0)
 #: a fixed seed, so both runs of the contract suite generate the same examples
 SEED = 8
 CONTRACT_SUITE = "contract"
+#: the whole gate is timed on 1 worker, then on this many (``--workers``; the gate's default on 2 cores)
+SCALED_WORKERS = 2
 
 
 def stages(junit: Path) -> dict[str, dict[str, float]]:
@@ -101,6 +103,7 @@ def _gate(
     env: Mapping[str, str],
     examples: int,
     label: str,
+    workers: int = 1,
 ) -> tuple[float, int, Path]:
     """One gate run: its wall time, exit code and JUnit report; its console output goes to a log."""
     from harness.gate import gate_command
@@ -115,7 +118,7 @@ def _gate(
         report_dir=folder,
         examples=examples,
         seed=SEED,
-        workers=1,
+        workers=workers,
         env=env,
         out=console,
     )
@@ -154,6 +157,20 @@ def _loopback_contract(ctx: BenchContext, examples: int) -> tuple[float, int, Pa
         servers.stop()
 
 
+def _whole_gate_figure(wall: float, workers: int, verdict: str, examples: int) -> Figure:
+    on = "1 worker" if workers == 1 else f"{workers} workers"
+    return Figure(
+        name=f"whole gate wall time (embedded defaults, {on})",
+        unit="s",
+        value=wall,
+        baseline_name="budget",
+        baseline=GATE_BUDGET_SECONDS,
+        ratio=wall / GATE_BUDGET_SECONDS,
+        goal=GOAL_WHOLE_GATE,
+        detail=f"{os.cpu_count()} cores; gate verdict: {verdict}; {examples} examples per operation",
+    )
+
+
 def run(ctx: BenchContext) -> BenchResult:
     """Time the whole gate, then the contract suite over loopback, and judge both figures."""
     try:
@@ -177,18 +194,19 @@ def run(ctx: BenchContext) -> BenchResult:
         f"  {'(outside)':<12} {wall - in_tests:7.1f} s  (pytest start-up, imports, collection, report)"
     )
     verdict = {0: "passed", 1: "a test failed"}.get(code, f"exit {code}")
-    figures = [
-        Figure(
-            name="whole gate wall time (embedded defaults)",
-            unit="s",
-            value=wall,
-            baseline_name="budget",
-            baseline=GATE_BUDGET_SECONDS,
-            ratio=wall / GATE_BUDGET_SECONDS,
-            goal=GOAL_WHOLE_GATE,
-            detail=f"{os.cpu_count()} cores; gate verdict: {verdict}; {examples} examples per operation",
-        )
-    ]
+    figures = [_whole_gate_figure(wall, 1, verdict, examples)]
+    ctx.say(f"gate: the whole gate again with {SCALED_WORKERS} worker processes (--workers)")
+    scaled_wall, scaled_code, _ = _gate(
+        ctx,
+        target=None,
+        suites=(),
+        env=ctx.env,
+        examples=examples,
+        label=f"in-process-{SCALED_WORKERS}-workers",
+        workers=SCALED_WORKERS,
+    )
+    scaled_verdict = {0: "passed", 1: "a test failed"}.get(scaled_code, f"exit {scaled_code}")
+    figures.append(_whole_gate_figure(scaled_wall, SCALED_WORKERS, scaled_verdict, examples))
     in_process = schemathesis_seconds(breakdown, junit)
     details: dict[str, Any] = {
         "seed": SEED,
