@@ -101,7 +101,15 @@ def contract_routes(service: Service, state: AdapterState) -> list[Route]:
             grain["max_amount_micros"] = money.to_micros(spec.money.max_amount)
         metadata = {"account_key": spec.account_metadata_key}
         return JSONResponse(
-            {"live": live, "rails": rails, "money": grain, "processor_metadata": metadata}
+            {
+                "live": live,
+                "rails": rails,
+                "money": grain,
+                "processor_metadata": metadata,
+                # what the suites cannot drive through the contract's routes alone (a processor's
+                # plan event sent straight to the webhook route for a plan the service does not sell)
+                "lacks": sorted(spec.lacks),
+            }
         )
 
     async def create_account(request: Request) -> Response:

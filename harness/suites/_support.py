@@ -137,6 +137,10 @@ class Grain:
         """`micros`, or the target's largest amount when that is smaller."""
         return micros if self.max_micros is None else min(micros, self.max_micros)
 
+    def up(self, micros: int) -> int:
+        """The smallest amount at or above `micros` the target can hold (a whole number of its unit)."""
+        return -(-micros // self.step_micros) * self.step_micros
+
     def amount(self, micros: int) -> int:
         """The nearest amount at or below `micros` the target can hold (a whole number of its unit)."""
         return self.cap(micros) // self.step_micros * self.step_micros
@@ -332,6 +336,13 @@ class Api:
         declared = self._declared().get("processor_metadata")
         key = declared.get("account_key") if isinstance(declared, Mapping) else None
         return str(key) if key else "account_id"
+
+    def lacking(self, capability: str, what: str) -> None:
+        """End the test as not applicable when the target's profile says it lacks `capability` (its status
+        lists it under `lacks`; the reference lacks nothing), saying `what` needs it."""
+        lacks = self._declared().get("lacks")
+        if isinstance(lacks, list) and capability in lacks:
+            not_applicable(f"the service's profile says it lacks {capability} ({what})")
 
     def _declared(self) -> dict[str, Any]:
         if self._status is None:

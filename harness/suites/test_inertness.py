@@ -248,6 +248,7 @@ def test_validly_signed_webhooks_change_nothing_when_dormant(
         subscription_ref=f"sub_{tag}",
         invoice_ref=f"in_{tag}",
         amount_cents=2_000,
+        account_key=quiet.account_key(),
     )
     stripe_money = stripe_funded(customer=f"cus_{tag}", txn_ref=f"ccsbtxn_{tag}", amount_cents=500)
     xendit_paid = xendit_cycle_succeeded(
