@@ -588,6 +588,7 @@ def test_a_session_spending_the_whole_balance_settles_it_once_however_it_ends(
     asked for), or left by a client after the first event: one debit of what was spent (all 300, or at
     least the first unit after a hang-up), the balance is the rest and never below zero, and one settle
     attempt, counted settled."""
+    api.lacking("paid_usage", "paid usage sessions")
     account = api.funded_account(300)
     before = api.settle_counts()
     body = {"account_id": account, "charges_micros": [100, 100, 100]}
@@ -667,6 +668,7 @@ def test_overlapping_sessions_of_one_wallet_never_hold_or_spend_more_than_its_ba
 
     A hold that is not counted (or lapses at once) lets every session reserve the whole balance: the later
     ones are served, the first one's settle then finds the money gone, and units go out unpaid."""
+    api.lacking("paid_usage", "paid usage sessions")
     account = api.funded_account(OVERLAP_BALANCE)
     # over a socket the units are paced, so the first session is still open while the others run
     delay = 0 if api.target.asgi_app is not None else 1000
@@ -814,7 +816,8 @@ def test_a_second_outcome_for_one_inference_is_refused_and_the_first_cost_is_cha
     """`POST /v1/outcomes` twice for one inference: the second is `409 duplicate_outcome`, and the charge
     is priced on the first cost (an overwrite would make the charged amount whatever came last)."""
     account = api.funded_account(10_000_000)
-    inference = _outcome(api, account, 1_000)
+    cost = api.grain().up(1_000)  # a cost the target can hold (a whole cent for a service in cents)
+    inference = _outcome(api, account, cost)
     again = api.call(
         "POST",
         "/v1/outcomes",
@@ -825,11 +828,12 @@ def test_a_second_outcome_for_one_inference_is_refused_and_the_first_cost_is_cha
     )
     charged = api.expect(_charge(api, inference, 0), 200, MoneyMathFailure, "the charge")
     balance, debits = _money(api, account)
-    if debits != [1_000] or balance != 10_000_000 - 1_000:
+    if debits != [cost] or balance != 10_000_000 - cost:
         api.fail(
             MoneyMathFailure,
             observed=f"charge {charged}; debits {debits}, balance {balance}",
-            expected="one debit of the first outcome's 1,000 micros (margin 0), balance 9,999,000",
+            expected=f"one debit of the first outcome's {cost:,} micros (margin 0), balance "
+            f"{10_000_000 - cost:,}",
         )
 
 
