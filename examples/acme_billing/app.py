@@ -155,6 +155,7 @@ class Clients:
     """The processors' official SDK clients, built once."""
 
     def __init__(self, settings: AcmeSettings) -> None:
+        self.defects = settings.defects
         self.stripe: stripe.StripeClient | None = None
         self.xendit: xendit.Configuration | None = None
         if settings.stripe_api_key and settings.stripe_api_base:
@@ -181,9 +182,13 @@ class Clients:
         request = CreateInvoiceRequest(
             external_id=external_id, amount=amount_cents / 100, currency="USD"
         )
+        attempt = 0
 
         def create() -> Any:
-            client = xendit.ApiClient(config, "idempotency-key", idempotency_key)
+            key = idempotency_key
+            if "xendit_retry_new_key" in self.defects:
+                key = f"{key}-{attempt}"  # planted: every retry is a new request to Xendit
+            client = xendit.ApiClient(config, "idempotency-key", key)
             try:
                 return InvoiceApi(client).create_invoice(
                     create_invoice_request=request, _request_timeout=10

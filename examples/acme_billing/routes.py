@@ -9,6 +9,7 @@ from typing import Any
 
 import stripe
 from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 from .app import (
     MAX_COST_CENTS,
@@ -102,7 +103,7 @@ def install_routes(app: FastAPI, s: AcmeSettings, store: Store, clients: Clients
         return str(customer.id)
 
     @app.post("/api/v1/credits/purchase", status_code=201)
-    async def purchase(request: Request) -> dict[str, Any]:
+    async def purchase(request: Request) -> Any:
         body = await _json(request)
         user_id = _text(body, "user_id")
         amount = _int(body, "amount_cents", low=100, high=MAX_COST_CENTS)
@@ -124,7 +125,7 @@ def install_routes(app: FastAPI, s: AcmeSettings, store: Store, clients: Clients
             if row is not None:
                 if (row[0], row[1], row[2]) != (user_id, provider, amount):
                     raise _fail(409, "idempotency_key_reused")
-                return dict(json.loads(row[3]))
+                return JSONResponse(json.loads(row[3]), status_code=200)  # the purchase made before
             return await buy(user_id, provider, amount, key)
 
     async def buy(user_id: str, provider: str, amount: int, key: str | None) -> dict[str, Any]:

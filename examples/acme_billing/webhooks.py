@@ -5,9 +5,10 @@ subscription; `invoice.paid` puts the user on the plan; `customer.subscription.d
 free (a cancellation that arrives before the payment it cancels is remembered, so any order converges: a
 user is on the dearest plan they hold an active subscription for). Xendit: a PAID (or SETTLED) invoice
 callback credits its purchase's user once; Acme sells no Xendit recurring plans, so an enveloped callback
-(`{"event": ...}`) is acknowledged and ignored. Every callback is deduplicated by its id; everything Acme does
-not act on is answered `ignored` with the reason, and an amount Acme cannot hold (past `MAX_COST_CENTS`, of
-a wrong JSON type) is never credited.
+(`{"event": ...}`) is acknowledged and ignored. Every callback is deduplicated by its id, and a payment by its
+transfer or invoice id (whichever events report it). Answers say `applied`, `duplicate`, `not_credited` (a
+payment Acme will not credit: unknown purchase or customer, not USD, an amount Acme cannot hold) or
+`ignored` (nothing Acme acts on), with the reason.
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ def _apply_xendit(store: Store, defects: frozenset[str], body: dict[str, Any]) -
             return {"ok": True, "result": "duplicate"}
         return {"ok": True, "result": "ignored", "reason": "Acme sells no Xendit recurring plans"}
     invoice_id, status, external_id = body.get("id"), body.get("status"), body.get("external_id")
-    if not (is_text(invoice_id) and is_text(status) and is_text(external_id)):
+    if not (is_text(invoice_id) and is_text(status)):
         raise _fail(400, "bad_payload")
     status = str(status).upper()
     if status not in ("PAID", "SETTLED"):
@@ -120,14 +121,15 @@ def _apply_xendit(store: Store, defects: frozenset[str], body: dict[str, Any]) -
             cents = None
     with store.tx() as db:
         row = db.execute(
-            "SELECT user_id FROM purchases WHERE id = ? AND provider = 'xendit'", (external_id,)
+            "SELECT user_id FROM purchases WHERE id = ? AND provider = 'xendit'",
+            (external_id if is_text(external_id) else "",),
         ).fetchone()
         if row is None:
-            return {"ok": True, "result": "ignored", "reason": "unknown purchase"}
+            return {"ok": True, "result": "not_credited", "reason": "unknown purchase"}
         if not store.first_sight(db, "xendit", f"invoice:{invoice_id}"):
             return {"ok": True, "result": "duplicate"}
         if cents is None:
-            return {"ok": True, "result": "ignored", "reason": "not a USD amount"}
+            return {"ok": True, "result": "not_credited", "reason": "not a USD amount"}
         store.move_credits(db, row[0], cents, reason="xendit", ref=str(invoice_id), paid=True)
     return {"ok": True, "result": "applied"}
 
@@ -163,7 +165,7 @@ def _apply_stripe(
         if not store.first_sight(db, "stripe", event_id) and "stripe_no_dedupe" not in defects:
             return {"ok": True, "result": "duplicate"}
         if event_type == "customer_cash_balance_transaction.created":
-            return _funding(store, db, obj)
+            return _funding(store, db, obj, dedupe="stripe_no_dedupe" not in defects)
         if event_type == "checkout.session.completed" and obj.get("mode") == "subscription":
             meta, sub = _object(obj.get("metadata")), _text_or_none(obj.get("subscription"))
             user_id, plan = _text_or_none(meta.get("acme_user")), meta.get("plan")
@@ -178,39 +180,68 @@ def _apply_stripe(
         paid = event_type == "invoice.paid"
         if "failed_invoice_upgrades" in defects:
             paid = paid or event_type == "invoice.payment_failed"
-        if paid:
-            return _invoice_paid(db, obj)
-        if event_type == "customer.subscription.deleted":
+        if paid:  # (planted: a failed invoice is taken for a paid one, whatever it paid)
+            return _invoice_paid(db, obj, proof=event_type == "invoice.paid")
+        if event_type == "customer.subscription.deleted" or (
+            event_type == "customer.subscription.updated" and obj.get("status") == "canceled"
+        ):
             return _subscription_ended(db, obj)
         return {"ok": True, "result": "ignored", "reason": f"{event_type} is not handled"}
 
 
-def _funding(store: Store, db: sqlite3.Connection, obj: dict[str, Any]) -> dict[str, Any]:
+def _funder(store: Store, db: sqlite3.Connection, obj: dict[str, Any]) -> str | None:
+    """Whose a funded transfer is: the user of the purchase its bank reference names, else the user of
+    its customer."""
+    funded = _object(_object(obj.get("funded")).get("bank_transfer"))
+    reference = _text_or_none(funded.get("reference"))
+    if reference is not None:
+        row = db.execute(
+            "SELECT user_id FROM purchases WHERE id = ? AND provider = 'stripe'", (reference,)
+        ).fetchone()
+        if row is not None:
+            return str(row[0])
+    customer = _text_or_none(obj.get("customer"))
+    return store.user_by_customer(customer) if customer else None
+
+
+def _funding(
+    store: Store, db: sqlite3.Connection, obj: dict[str, Any], *, dedupe: bool
+) -> dict[str, Any]:
     if obj.get("type") != "funded":
         return {"ok": True, "result": "ignored", "reason": "not a funding"}
-    customer = _text_or_none(obj.get("customer"))
-    user_id = store.user_by_customer(customer) if customer else None
-    if user_id is None:
-        return {"ok": True, "result": "ignored", "reason": "unknown customer"}
+    user_id, txn = _funder(store, db, obj), _text_or_none(obj.get("id"))
+    if user_id is None or txn is None:
+        return {"ok": True, "result": "not_credited", "reason": "unknown customer"}
+    # one transfer is credited once, whichever events report it
+    if not store.first_sight(db, "stripe", f"txn:{txn}") and dedupe:
+        return {"ok": True, "result": "duplicate"}
     net = _cents(obj.get("net_amount"))
     if obj.get("currency") != "usd" or net is None:
-        return {"ok": True, "result": "ignored", "reason": "not a USD credit Acme can hold"}
-    ref = _text_or_none(obj.get("id"))
-    store.move_credits(db, user_id, net, reason="stripe", ref=ref, paid=True)
+        return {"ok": True, "result": "not_credited", "reason": "not a USD credit Acme can hold"}
+    store.move_credits(db, user_id, net, reason="stripe", ref=txn, paid=True)
     return {"ok": True, "result": "applied"}
 
 
-def _invoice_paid(db: sqlite3.Connection, obj: dict[str, Any]) -> dict[str, Any]:
+def _invoice_paid(db: sqlite3.Connection, obj: dict[str, Any], *, proof: bool) -> dict[str, Any]:
     sub, meta = _subscription_of(obj)
-    if sub is None or _cents(obj.get("amount_paid")) is None:
+    if sub is None or (proof and _cents(obj.get("amount_paid")) is None):
         return {"ok": True, "result": "ignored", "reason": "no paid amount of a subscription"}
     row = db.execute(
         "SELECT user_id, plan, status FROM subscriptions WHERE provider_ref = ?", (sub,)
     ).fetchone()
+    user_id, plan = (
+        (row[0], row[1]) if row and row[0] else (meta.get("acme_user"), meta.get("plan"))
+    )
+    known = (
+        is_text(user_id) and db.execute("SELECT 1 FROM users WHERE id = ?", (user_id,)).fetchone()
+    )
     if row is not None and row[2] == "canceled":
+        if known and not row[0]:  # canceled before it was paid: now it is known whose it was
+            db.execute(
+                "UPDATE subscriptions SET user_id = ? WHERE provider_ref = ?", (user_id, sub)
+            )
         return {"ok": True, "result": "ignored", "reason": "the subscription was canceled"}
-    user_id, plan = (row[0], row[1]) if row else (meta.get("acme_user"), meta.get("plan"))
-    if not is_text(user_id) or not isinstance(plan, str) or plan not in PLANS:
+    if not known or not isinstance(plan, str) or plan not in PLANS:
         return {"ok": True, "result": "ignored", "reason": "no Acme subscription"}
     db.execute(
         "INSERT OR REPLACE INTO subscriptions VALUES (?, ?, ?, 'active')", (sub, user_id, plan)
@@ -225,14 +256,14 @@ def _subscription_ended(db: sqlite3.Connection, obj: dict[str, Any]) -> dict[str
         return {"ok": True, "result": "ignored", "reason": "no subscription id"}
     row = db.execute("SELECT user_id FROM subscriptions WHERE provider_ref = ?", (sub,)).fetchone()
     meta = _object(obj.get("metadata"))
-    user_id = row[0] if row else _text_or_none(meta.get("acme_user")) or ""
+    user_id = row[0] if row and row[0] else _text_or_none(meta.get("acme_user")) or ""
     plan = meta.get("plan") if isinstance(meta.get("plan"), str) else "free"
     # remembered even before its payment arrives: a later invoice.paid of it flips nothing
     db.execute(
         "INSERT INTO subscriptions VALUES (?, ?, ?, 'canceled') "
-        "ON CONFLICT (provider_ref) DO UPDATE SET status = 'canceled'",
+        "ON CONFLICT (provider_ref) DO UPDATE SET status = 'canceled', user_id = excluded.user_id",
         (sub, user_id, plan),
     )
     if user_id:
         _settle_plan(db, user_id)
-    return {"ok": True, "result": "applied" if row else "ignored"}
+    return {"ok": True, "result": "applied" if row and row[0] else "ignored"}

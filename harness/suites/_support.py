@@ -126,6 +126,8 @@ class Grain:
     step_micros: int = 1
     #: the largest amount the target takes (None: no declared limit)
     max_micros: int | None = None
+    #: the smallest top-up the target sells (0: any positive amount)
+    min_topup_micros: int = 0
 
     def charge(self, cost_micros: int, margin_bps: int) -> int:
         """``cost + ceil(cost * margin / 10_000)`` computed in the target's unit (exact when the unit is
@@ -154,6 +156,7 @@ def grain_of(status: Mapping[str, Any]) -> Grain:
     return Grain(
         step_micros=int(money.get("micros_per_unit", 1)),
         max_micros=int(money["max_amount_micros"]) if money.get("max_amount_micros") else None,
+        min_topup_micros=int(money.get("min_topup_micros") or 0),
     )
 
 
@@ -337,11 +340,16 @@ class Api:
         key = declared.get("account_key") if isinstance(declared, Mapping) else None
         return str(key) if key else "account_id"
 
-    def lacking(self, capability: str, what: str) -> None:
-        """End the test as not applicable when the target's profile says it lacks `capability` (its status
-        lists it under `lacks`; the reference lacks nothing), saying `what` needs it."""
+    def lacked(self) -> frozenset[str]:
+        """The capabilities the target's profile says it lacks (its status lists them under `lacks`; the
+        reference lacks nothing)."""
         lacks = self._declared().get("lacks")
-        if isinstance(lacks, list) and capability in lacks:
+        return frozenset(map(str, lacks)) if isinstance(lacks, list) else frozenset()
+
+    def lacking(self, capability: str, what: str) -> None:
+        """End the test as not applicable when the target's profile says it lacks `capability`, saying
+        `what` needs it."""
+        if capability in self.lacked():
             not_applicable(f"the service's profile says it lacks {capability} ({what})")
 
     def _declared(self) -> dict[str, Any]:
