@@ -59,6 +59,8 @@ class AcmeSettings:
     xendit_api_key: str | None = None
     xendit_callback_token: str | None = None
     test_token: str | None = None
+    #: how long a processor call may take before Acme gives up on the attempt (and retries)
+    processor_timeout: float = 10.0
     defects: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -74,6 +76,7 @@ def settings_from_env(env: dict[str, str]) -> AcmeSettings:
         xendit_api_key=env.get("XENDIT_API_KEY"),
         xendit_callback_token=env.get("XENDIT_CALLBACK_TOKEN"),
         test_token=env.get("ACME_TEST_TOKEN"),
+        processor_timeout=float(env.get("ACME_PROCESSOR_TIMEOUT") or 10.0),
         defects=frozenset(d.strip() for d in env.get("ACME_DEFECTS", "").split(",") if d.strip()),
     )
 
@@ -156,13 +159,14 @@ class Clients:
 
     def __init__(self, settings: AcmeSettings) -> None:
         self.defects = settings.defects
+        self.timeout = settings.processor_timeout
         self.stripe: stripe.StripeClient | None = None
         self.xendit: xendit.Configuration | None = None
         if settings.stripe_api_key and settings.stripe_api_base:
             self.stripe = stripe.StripeClient(
                 settings.stripe_api_key,
                 base_addresses={"api": settings.stripe_api_base.rstrip("/")},
-                http_client=stripe.HTTPXClient(timeout=10),
+                http_client=stripe.HTTPXClient(timeout=settings.processor_timeout),
                 max_network_retries=2,
             )
         if settings.xendit_api_key and settings.xendit_api_base:
@@ -191,7 +195,7 @@ class Clients:
             client = xendit.ApiClient(config, "idempotency-key", key)
             try:
                 return InvoiceApi(client).create_invoice(
-                    create_invoice_request=request, _request_timeout=10
+                    create_invoice_request=request, _request_timeout=self.timeout
                 )
             finally:
                 client.close()

@@ -102,7 +102,9 @@ def contract_routes(service: Service, state: AdapterState) -> list[Route]:
             grain["max_amount_micros"] = money.to_micros(spec.money.max_amount)
         if spec.money.min_topup is not None:
             grain["min_topup_micros"] = money.to_micros(spec.money.min_topup)
-        metadata = {"account_key": spec.account_metadata_key}
+        metadata: dict[str, Any] = {"account_key": spec.account_metadata_key}
+        if spec.outbound_timeout_seconds is not None:
+            metadata["outbound_timeout_seconds"] = spec.outbound_timeout_seconds
         return JSONResponse(
             {
                 "live": live,

@@ -340,6 +340,13 @@ class Api:
         key = declared.get("account_key") if isinstance(declared, Mapping) else None
         return str(key) if key else "account_id"
 
+    def outbound_timeout(self) -> float | None:
+        """How long the target waits for a processor before it gives up on an attempt, when it declares it
+        (a service behind its profile: `outbound_timeout_seconds`)."""
+        declared = self._declared().get("processor_metadata")
+        value = declared.get("outbound_timeout_seconds") if isinstance(declared, Mapping) else None
+        return float(value) if isinstance(value, int | float) else None
+
     def lacked(self) -> frozenset[str]:
         """The capabilities the target's profile says it lacks (its status lists them under `lacks`; the
         reference lacks nothing)."""

@@ -45,13 +45,12 @@ DECLARED = (
     "the service sells credits from 100 cents",
     # [gate.operations.create_account] makes sandbox users: the only ones the state hook funds
     "the service's test-state hook needs test users",
-    # a running service (any --target) is one process: its live checks run on the live Acme, its dormant
-    # ones on the dormant Acme (both asserted below); the spellings of its switch and a shorter outbound
-    # timeout would need it restarted
+    # not the profile: a running service (any --target) is one process. Its live checks run on the live
+    # Acme, its dormant ones on the dormant Acme (both asserted below); trying each spelling of its switch
+    # would need it restarted with each
     "is live and cannot be rebuilt dormant",
     "this check needs a live target",
     "is a running service and cannot be rebuilt from an environment",
-    "cannot be rebuilt with a short outbound timeout",
 )
 
 
