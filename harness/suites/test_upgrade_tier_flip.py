@@ -169,7 +169,7 @@ def test_a_paid_plan_flips_the_tier(api: Api, processors: Processors, rail: str)
 def test_duplicated_subscription_events_converge_to_the_paid_tier(
     api: Api, processors: Processors, rail: str
 ) -> None:
-    """Every event delivered twice: the plan's tier, and one invoice."""
+    """Every event delivered twice: the plan's tier, and one invoice (where the target lists invoices)."""
     _subscription_rail(processors, rail)
     with cohort(api) as account:
         subscription = _checkout(api, account, rail)
@@ -177,6 +177,8 @@ def test_duplicated_subscription_events_converge_to_the_paid_tier(
             _pay(processors, rail, subscription)
             processors.drain(rail)
         _expect_tier(api, processors, rail, account, PLANS[rail], "after duplicated deliveries")
+        if "invoices" in api.lacked():
+            return  # its profile says it has no invoice list: the tier is what it shows
         invoices = api.invoices(account)
         if len(invoices) != 1:
             api.fail(
