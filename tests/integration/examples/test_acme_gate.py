@@ -37,12 +37,9 @@ DEFECT_SUITES = {
 }
 #: Why a test may be not applicable to Acme, and what explains it.
 DECLARED = (
-    # the profile's `lacks` (cdp, paid_usage, reconcile, metrics, invoices, xendit_checkout)
+    # the profile's `lacks` (cdp, paid_usage, reconcile, metrics, invoices, xendit_checkout); its money
+    # (cents, max_amount, min_topup) is declared too, and the suites draw amounts Acme can hold from it
     "the service's profile says it lacks ",
-    # [gate.money] unit = "cents", max_amount, min_topup
-    "the service keeps whole cents: ",
-    "above the largest amount the service takes",
-    "the service sells credits from 100 cents",
     # [gate.operations.create_account] makes sandbox users: the only ones the state hook funds
     "the service's test-state hook needs test users",
     # not the profile: a running service (any --target) is one process. Its live checks run on the live
