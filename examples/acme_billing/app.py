@@ -6,7 +6,7 @@ hook under ``/_test/state``. Stripe goes through stripe-python's ``StripeClient`
 funding of the customer's cash balance for credits, Checkout in subscription mode for plans); Xendit through
 xendit-python's ``InvoiceApi`` (an invoice per credit purchase, credited on its PAID callback).
 
-``ACME_DEFECTS`` plants realistic bugs (see ``defects.py``) so a harness can be shown to catch them.
+``ACME_DEFECTS`` plants realistic bugs (see README.md) so a harness can be shown to catch them.
 """
 
 from __future__ import annotations
