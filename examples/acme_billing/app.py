@@ -6,11 +6,12 @@ hook under ``/_test/state``. Stripe goes through stripe-python's ``StripeClient`
 funding of the customer's cash balance for credits, Checkout in subscription mode for plans); Xendit through
 xendit-python's ``InvoiceApi`` (an invoice per credit purchase, credited on its PAID callback).
 
-``ACME_DEFECTS`` plants realistic bugs (see ``defects.py``) so a harness can be shown to catch them.
+``ACME_DEFECTS`` plants realistic bugs (see README.md) so a harness can be shown to catch them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import math
@@ -23,11 +24,13 @@ from pathlib import Path
 from typing import Any
 
 import stripe
+import urllib3
 import xendit
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from xendit.apis import InvoiceApi
+from xendit.exceptions import XenditSdkException
 from xendit.invoice.model.create_invoice_request import CreateInvoiceRequest
 
 from .store import Store
@@ -38,6 +41,8 @@ __all__ = ["PLANS", "AcmeSettings", "create_app", "settings_from_env"]
 PLANS = {"pro": 2_000, "team": 10_000}
 MAX_MARKUP_BPS = 5_000
 MAX_COST_CENTS = 1_000_000_00
+#: attempts at creating one Xendit invoice (the first and its retries)
+XENDIT_ATTEMPTS = 4
 _ON = {"1", "true", "yes", "on"}
 
 
@@ -54,6 +59,8 @@ class AcmeSettings:
     xendit_api_key: str | None = None
     xendit_callback_token: str | None = None
     test_token: str | None = None
+    #: how long a processor call may take before Acme gives up on the attempt (and retries)
+    processor_timeout: float = 10.0
     defects: frozenset[str] = field(default_factory=frozenset)
 
 
@@ -69,6 +76,7 @@ def settings_from_env(env: dict[str, str]) -> AcmeSettings:
         xendit_api_key=env.get("XENDIT_API_KEY"),
         xendit_callback_token=env.get("XENDIT_CALLBACK_TOKEN"),
         test_token=env.get("ACME_TEST_TOKEN"),
+        processor_timeout=float(env.get("ACME_PROCESSOR_TIMEOUT") or 10.0),
         defects=frozenset(d.strip() for d in env.get("ACME_DEFECTS", "").split(",") if d.strip()),
     )
 
@@ -102,11 +110,22 @@ def _int(body: dict[str, Any], name: str, *, low: int, high: int) -> int:
     return value
 
 
-def _text(body: dict[str, Any], name: str) -> str:
+def _text(body: dict[str, Any], name: str, error: str | None = None) -> str:
     value = body.get(name)
+    if not is_text(value):
+        raise _fail(400, error or f"bad_{name}")
+    return str(value)
+
+
+def is_text(value: Any) -> bool:
+    """Whether `value` is text Acme stores: 1 to 200 characters of valid UTF-8 without NUL."""
     if not isinstance(value, str) or not value or len(value) > 200 or "\x00" in value:
-        raise _fail(400, f"bad_{name}")
-    return value
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (JSON "\ud800")
+        return False
+    return True
 
 
 def create_app(settings: AcmeSettings) -> FastAPI:
@@ -139,32 +158,59 @@ class Clients:
     """The processors' official SDK clients, built once."""
 
     def __init__(self, settings: AcmeSettings) -> None:
+        self.defects = settings.defects
+        self.timeout = settings.processor_timeout
         self.stripe: stripe.StripeClient | None = None
-        self.xendit: InvoiceApi | None = None
+        self.xendit: xendit.Configuration | None = None
         if settings.stripe_api_key and settings.stripe_api_base:
             self.stripe = stripe.StripeClient(
                 settings.stripe_api_key,
                 base_addresses={"api": settings.stripe_api_base.rstrip("/")},
-                http_client=stripe.HTTPXClient(timeout=10),
+                http_client=stripe.HTTPXClient(timeout=settings.processor_timeout),
                 max_network_retries=2,
             )
         if settings.xendit_api_key and settings.xendit_api_base:
-            config = xendit.Configuration(
+            self.xendit = xendit.Configuration(
                 host=settings.xendit_api_base.rstrip("/"), api_key=settings.xendit_api_key
             )
-            self.xendit = InvoiceApi(xendit.ApiClient(configuration=config))
 
-    async def xendit_invoice(self, external_id: str, amount_cents: int) -> tuple[str, str]:
-        """A USD invoice for `amount_cents`; returns (invoice id, invoice url)."""
+    async def xendit_invoice(
+        self, external_id: str, amount_cents: int, idempotency_key: str
+    ) -> tuple[str, str]:
+        """A USD invoice for `amount_cents`; returns (invoice id, invoice url).
+
+        xendit-python does not retry: a 5xx, a timeout or a dropped connection is retried here, a bounded
+        number of times, every attempt under the same `idempotency-key` (so Xendit makes one invoice)."""
         assert self.xendit is not None
-        api = self.xendit
+        config = self.xendit
         request = CreateInvoiceRequest(
             external_id=external_id, amount=amount_cents / 100, currency="USD"
         )
-        invoice = await run_in_threadpool(
-            lambda: api.create_invoice(create_invoice_request=request, _request_timeout=10)
-        )
-        return str(invoice.id), str(invoice.invoice_url)
+        attempt = 0
+
+        def create() -> Any:
+            key = idempotency_key
+            if "xendit_retry_new_key" in self.defects:
+                key = f"{key}-{attempt}"  # planted: every retry is a new request to Xendit
+            client = xendit.ApiClient(config, "idempotency-key", key)
+            try:
+                return InvoiceApi(client).create_invoice(
+                    create_invoice_request=request, _request_timeout=self.timeout
+                )
+            finally:
+                client.close()
+
+        for attempt in range(XENDIT_ATTEMPTS):
+            try:
+                invoice = await run_in_threadpool(create)
+                return str(invoice.id), str(invoice.invoice_url)
+            except XenditSdkException as exc:
+                if not str(exc.status).isdigit() or int(exc.status) < 500:
+                    raise _fail(502, "processor_refused") from exc
+            except (urllib3.exceptions.HTTPError, OSError):
+                pass
+            await asyncio.sleep(0.05 * 2**attempt)
+        raise _fail(502, "processor_unavailable")
 
 
 def markup_cents(cost_cents: int, markup_bps: int, defects: frozenset[str]) -> tuple[int, int]:
@@ -181,10 +227,10 @@ def usd_cents(amount: Any, currency: Any) -> int | None:
         value = Decimal(str(amount))
     except (InvalidOperation, ValueError):
         return None
-    if not value.is_finite() or value <= 0 or value > MAX_COST_CENTS:
+    if not value.is_finite() or value <= 0:
         return None
     cents = value * 100
-    if cents != cents.to_integral_value() or str(currency).upper() != "USD":
+    if cents > MAX_COST_CENTS or cents != cents.to_integral_value() or currency != "USD":
         return None
     return int(cents)
 

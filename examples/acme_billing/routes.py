@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from typing import Any
 
+import stripe
 from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 from .app import (
     MAX_COST_CENTS,
@@ -27,6 +30,8 @@ __all__ = ["install_routes"]
 def install_routes(app: FastAPI, s: AcmeSettings, store: Store, clients: Clients) -> None:
     """Every route of Acme's API on `app`."""
     defects = s.defects
+    #: idempotency key → the lock its purchases take turns under (Acme runs as one process)
+    key_locks: dict[str, asyncio.Lock] = {}
 
     def user_or_404(user_id: str) -> dict[str, Any]:
         user = store.user(user_id)
@@ -98,7 +103,7 @@ def install_routes(app: FastAPI, s: AcmeSettings, store: Store, clients: Clients
         return str(customer.id)
 
     @app.post("/api/v1/credits/purchase", status_code=201)
-    async def purchase(request: Request) -> dict[str, Any]:
+    async def purchase(request: Request) -> Any:
         body = await _json(request)
         user_id = _text(body, "user_id")
         amount = _int(body, "amount_cents", low=100, high=MAX_COST_CENTS)
@@ -110,7 +115,9 @@ def install_routes(app: FastAPI, s: AcmeSettings, store: Store, clients: Clients
             await stripe_customer(user_id)  # planted: a processor call before the switch is read
         require_enabled()
         key = request.headers.get("idempotency-key")
-        if key:
+        if not key:
+            return await buy(user_id, provider, amount, None)
+        async with key_locks.setdefault(key, asyncio.Lock()):  # one purchase per key at a time
             row = store._db.execute(
                 "SELECT user_id, provider, amount_cents, answer FROM purchases WHERE idempotency_key = ?",
                 (key,),
@@ -118,26 +125,33 @@ def install_routes(app: FastAPI, s: AcmeSettings, store: Store, clients: Clients
             if row is not None:
                 if (row[0], row[1], row[2]) != (user_id, provider, amount):
                     raise _fail(409, "idempotency_key_reused")
-                return dict(json.loads(row[3]))
+                return JSONResponse(json.loads(row[3]), status_code=200)  # the purchase made before
+            return await buy(user_id, provider, amount, key)
+
+    async def buy(user_id: str, provider: str, amount: int, key: str | None) -> dict[str, Any]:
         purchase_id = "pur_" + uuid.uuid4().hex[:16]
+        processor_key = f"acme-purchase-{key or purchase_id}"
         if provider == "stripe":
             if clients.stripe is None:
                 raise _fail(503, "stripe_not_configured")
-            customer = await stripe_customer(user_id)
-            instructions = await clients.stripe.v1.customers.funding_instructions.create_async(
-                customer,
-                params={
-                    "bank_transfer": {"type": "us_bank_transfer"},
-                    "currency": "usd",
-                    "funding_type": "bank_transfer",
-                },
-                options={"idempotency_key": f"acme-purchase-{key or purchase_id}"},
-            )
+            try:
+                customer = await stripe_customer(user_id)
+                instructions = await clients.stripe.v1.customers.funding_instructions.create_async(
+                    customer,
+                    params={
+                        "bank_transfer": {"type": "us_bank_transfer"},
+                        "currency": "usd",
+                        "funding_type": "bank_transfer",
+                    },
+                    options={"idempotency_key": processor_key},
+                )
+            except stripe.StripeError as exc:
+                raise _fail(502, "processor_unavailable") from exc
             ref, extra = customer, {"bank_transfer": instructions.to_dict().get("bank_transfer")}
         else:
             if clients.xendit is None:
                 raise _fail(503, "xendit_not_configured")
-            ref, url = await clients.xendit_invoice(purchase_id, amount)
+            ref, url = await clients.xendit_invoice(purchase_id, amount, processor_key)
             extra = {"invoice_url": url}
         answer = {"ok": True, "purchase_id": purchase_id, "provider": provider, "ref": ref, **extra}
         with store.tx() as db:

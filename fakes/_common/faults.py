@@ -40,7 +40,8 @@ class Fault:
     execute and drops the connection afterwards (after any latency).
 
     ``path`` is a glob where ``*`` matches within one path segment and ``**`` across segments
-    (``/v1/customers/*``). ``timeout`` holds the request ``timeout_seconds`` (longer than the clients under
+    (``/v1/customers/*``); a trailing slash is not significant (``/v2/invoices`` also selects
+    ``/v2/invoices/``, the path xendit-python sends, which the fake routes the same). ``timeout`` holds the request ``timeout_seconds`` (longer than the clients under
     test wait) and then answers 504, so a hung request always ends. ``body`` overrides the processor's error
     body for ``status``.
     """
@@ -156,7 +157,7 @@ def _compile_path(pattern: str) -> re.Pattern[str]:
             pieces.append("[^/]*")
         else:
             pieces.append(re.escape(token))
-    return re.compile("".join(pieces))
+    return re.compile("".join(pieces).removesuffix("/") + "/?")
 
 
 @dataclass(slots=True)

@@ -34,7 +34,8 @@ def create_adapter(
 ) -> Starlette:
     """An ASGI app serving the contract over the service at `service_url`, per `spec`.
 
-    `env` gives the values of the variables the profile's `[gate] env` names (test tokens)."""
+    `env` gives the values of the variables the profile's `[gate] env` names (test tokens), and the
+    harness's ADMIN_SECRET: when set, the contract's admin route asks for it, as the contract does."""
     client = httpx.AsyncClient(base_url=service_url.rstrip("/"), timeout=30.0, transport=transport)
     service = Service(spec, client, env)
 
@@ -43,8 +44,9 @@ def create_adapter(
         yield
         await client.aclose()
 
+    state = AdapterState(admin_secret=env.get("ADMIN_SECRET", ""))
     return Starlette(
-        routes=contract_routes(service, AdapterState()),
+        routes=contract_routes(service, state),
         lifespan=lifespan,
         exception_handlers={HTTPException: http_refusal},
     )

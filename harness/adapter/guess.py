@@ -9,10 +9,9 @@ What cannot be guessed is None: the starter marks it as a gap.
 
 from __future__ import annotations
 
-from functools import partial
-
 import re
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from harness.prober.gate_profile import OPERATIONS

@@ -9,6 +9,7 @@ failure and never a skip.
 
 from __future__ import annotations
 
+import hmac
 import time
 from typing import Any
 
@@ -76,9 +77,21 @@ def contract_routes(service: Service, state: AdapterState) -> list[Route]:
         grain = {"unit": spec.money.unit, "micros_per_unit": spec.money.micros_per_unit}
         if spec.money.max_amount is not None:
             grain["max_amount_micros"] = money.to_micros(spec.money.max_amount)
-        metadata = {"account_key": spec.account_metadata_key}
+        if spec.money.min_topup is not None:
+            grain["min_topup_micros"] = money.to_micros(spec.money.min_topup)
+        metadata: dict[str, Any] = {"account_key": spec.account_metadata_key}
+        if spec.outbound_timeout_seconds is not None:
+            metadata["outbound_timeout_seconds"] = spec.outbound_timeout_seconds
         return JSONResponse(
-            {"live": live, "rails": rails, "money": grain, "processor_metadata": metadata}
+            {
+                "live": live,
+                "rails": rails,
+                "money": grain,
+                "processor_metadata": metadata,
+                # what the suites cannot drive through the contract's routes alone (a processor's
+                # plan event sent straight to the webhook route for a plan the service does not sell)
+                "lacks": sorted(spec.lacks),
+            }
         )
 
     async def create_account(request: Request) -> Response:
@@ -145,6 +158,12 @@ def contract_routes(service: Service, state: AdapterState) -> list[Route]:
         )
 
     async def balance_adjust(request: Request) -> Response:
+        given = request.headers.get("x-admin-secret", "")
+        if state.admin_secret and not hmac.compare_digest(
+            given.encode(), state.admin_secret.encode()
+        ):
+            # the contract's admin guard, in front of the service's own test-state hook
+            return _error(401, "unauthorized", "X-Admin-Secret is missing or wrong")
         body = await _json(request)
         if not isinstance(body, dict) or not isinstance(body.get("balance_micros"), int):
             return _error(400, "invalid_request", "balance_micros must be an integer")
@@ -200,6 +219,10 @@ def contract_routes(service: Service, state: AdapterState) -> list[Route]:
                 "contract rounds up, so its charges cannot be judged by the contract's formula"
             )
         requested = body.get("margin_bps")
+        if requested is not None and (
+            not isinstance(requested, int) or isinstance(requested, bool) or abs(requested) > 10**6
+        ):
+            return _error(422, "validation_error", "margin_bps must be an integer in ±1,000,000")
         margin = requested if requested is not None else spec.money.default_margin_bps
         if margin is None:
             return not_applicable("the service has no default margin and the profile declares none")
@@ -211,6 +234,9 @@ def contract_routes(service: Service, state: AdapterState) -> list[Route]:
         }
         _, answer = await service.call("charge", values)
         charged = money.to_micros(service.result("charge", answer, "charged"))
+        replayed = bool(service.result("charge", answer, "replayed", False))
+        # a replay answers the first charge: with the margin that one asked for
+        requested = state.requested.setdefault(inference, requested) if charged else requested
         account = await account_out(account_id)
         return JSONResponse(
             {
@@ -223,7 +249,7 @@ def contract_routes(service: Service, state: AdapterState) -> list[Route]:
                 "charged_micros": charged,
                 "ledger_entry_id": None,
                 "balance_micros": account["balance_micros"],
-                "replayed": bool(service.result("charge", answer, "replayed", False)),
+                "replayed": replayed,
             }
         )
 
@@ -246,8 +272,8 @@ def contract_routes(service: Service, state: AdapterState) -> list[Route]:
             "account_id": account_id,
             "amount": amount,
             "rail": rail,
-            # the contract scopes a key to its account; a service may scope keys globally
-            "idempotency_key": f"{account_id}/{key}" if key else "",
+            # the contract scopes a key to its account and rail; a service may scope keys globally
+            "idempotency_key": f"{account_id}/{rail}/{key}" if key else "",
         }
         status_code, answer = await service.call("topup", values)
         ref = service.result("topup", answer, "ref")

@@ -47,7 +47,15 @@ from harness.report import (
     write_could_not_run_junit,
 )
 from harness.suites import SUITES, suite_module
-from harness.target import Fakes, FakeServers, fake_env, fakes_from_env, start_fakes, target_status
+from harness.target import (
+    Fakes,
+    FakeServers,
+    fake_env,
+    fakes_from_env,
+    new_admin_secret,
+    start_fakes,
+    target_status,
+)
 
 __all__ = ["default_workers", "gate_command"]
 
@@ -241,6 +249,9 @@ def gate_command(
     stack = ExitStack()
     try:
         if target:
+            if spec is not None and not env.get("ADMIN_SECRET"):
+                # one admin secret for the suites and the adapter's admin guard (the service never sees it)
+                env = {**env, "ADMIN_SECRET": new_admin_secret()}
             if wait_seconds > 0:
                 out.write(f"payharness gate: waiting up to {wait_seconds:g} s for {target}\n")
                 out.flush()

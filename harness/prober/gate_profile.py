@@ -12,6 +12,7 @@ it. The keys:
 | `[gate]` | `lacks` | capabilities the service does not have (see `CAPABILITIES`): their checks are not applicable |
 | `[gate]` | `account_metadata_key` | the metadata key naming the account in processor objects it makes |
 | `[gate]` | `charges_when_dormant` | the service keeps charging credits while its billing is off (by design) |
+| `[gate]` | `outbound_timeout_seconds` | how long the service waits for a processor before it retries (short enough, the suites fault a processor past it) |
 | `[gate]` | `env` | variables the templates may read as `{env:NAME}` (test tokens; values only from the environment) |
 | `[gate.webhooks]` | one path per rail | where the service takes each rail's webhooks |
 | `[gate.errors]` | service code = contract code | which refusal of the service is which contract error |
@@ -167,6 +168,8 @@ class GateSpec:
     charges_when_dormant: bool = False
     #: the metadata key naming the account on processor objects the service makes (Stripe subscriptions)
     account_metadata_key: str = "account_id"
+    #: how long the service waits for a processor before giving up on the attempt (None: not declared)
+    outbound_timeout_seconds: float | None = None
 
     def has(self, capability: str) -> bool:
         """Whether the service has `capability` (not listed in `lacks`)."""
@@ -280,6 +283,9 @@ def parse_gate(t: _Table) -> GateSpec:
     env = t.names("env") if "env" in t else ()
     charges_when_dormant = t.flag("charges_when_dormant", False)
     account_metadata_key = str(t.text("account_metadata_key", "account_id"))
+    outbound_timeout = t.number("outbound_timeout_seconds")
+    if outbound_timeout is not None and not 0 < outbound_timeout <= 300:
+        raise t.error("`outbound_timeout_seconds` must be above 0 and at most 300")
     webhooks_table = t.table("webhooks", required=False)
     webhooks: dict[str, str] = {}
     if webhooks_table is not None:
@@ -320,4 +326,5 @@ def parse_gate(t: _Table) -> GateSpec:
         operations=operations,
         charges_when_dormant=charges_when_dormant,
         account_metadata_key=account_metadata_key,
+        outbound_timeout_seconds=outbound_timeout,
     )

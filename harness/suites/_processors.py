@@ -232,7 +232,9 @@ class Processors:
         return result
 
     def stripe_customers_of(self, account_id: str) -> list[dict[str, Any]]:
-        """The Stripe customers whose metadata names `account_id`, among the newest hundred."""
+        """The Stripe customers whose metadata names `account_id` (under the target's own metadata key,
+        :meth:`Api.account_key`), among the newest hundred."""
+        key = self.api.account_key()
         page = self._fake_call(
             "stripe",
             "GET",
@@ -241,9 +243,7 @@ class Processors:
             auth=self._stripe_auth(),
             quiet=True,
         )
-        return [
-            c for c in page["data"] if (c.get("metadata") or {}).get("account_id") == account_id
-        ]
+        return [c for c in page["data"] if (c.get("metadata") or {}).get(key) == account_id]
 
     def stripe_retrieve(self, path: str, **params: str) -> Any:
         """A Stripe object or list as the processor answers `GET path` (e.g. `/v1/invoices/in_1`)."""
@@ -385,10 +385,19 @@ def stripe_event_body(event: Mapping[str, Any]) -> bytes:
 
 
 def stripe_invoice_paid(
-    *, account_id: str, plan: str, subscription_ref: str, invoice_ref: str, amount_cents: int
+    *,
+    account_id: str,
+    plan: str,
+    subscription_ref: str,
+    invoice_ref: str,
+    amount_cents: int,
+    account_key: str = "account_id",
 ) -> dict[str, Any]:
     """An `invoice.paid` event for a subscription whose metadata names the account and plan (the shape of
-    newer Stripe API versions: `parent.subscription_details`)."""
+    newer Stripe API versions: `parent.subscription_details`). The account is named under `account_id`
+    and under `account_key`, the target's own metadata key (:meth:`Api.account_key`) when it has one."""
+    metadata = {"account_id": account_id, "plan": plan}
+    metadata[account_key] = account_id
     return {
         "id": f"evt_{invoice_ref}",
         "object": "event",
@@ -406,7 +415,7 @@ def stripe_invoice_paid(
                     "type": "subscription_details",
                     "subscription_details": {
                         "subscription": subscription_ref,
-                        "metadata": {"account_id": account_id, "plan": plan},
+                        "metadata": metadata,
                     },
                 },
             }

@@ -127,6 +127,8 @@ class Grain:
     step_micros: int = 1
     #: the largest amount the target takes (None: no declared limit)
     max_micros: int | None = None
+    #: the smallest top-up the target sells (0: any positive amount)
+    min_topup_micros: int = 0
 
     def charge(self, cost_micros: int, margin_bps: int) -> int:
         """``cost + ceil(cost * margin / 10_000)`` computed in the target's unit (exact when the unit is
@@ -137,6 +139,10 @@ class Grain:
     def cap(self, micros: int) -> int:
         """`micros`, or the target's largest amount when that is smaller."""
         return micros if self.max_micros is None else min(micros, self.max_micros)
+
+    def up(self, micros: int) -> int:
+        """The smallest amount at or above `micros` the target can hold (a whole number of its unit)."""
+        return -(-micros // self.step_micros) * self.step_micros
 
     def amount(self, micros: int) -> int:
         """The nearest amount at or below `micros` the target can hold (a whole number of its unit)."""
@@ -151,6 +157,7 @@ def grain_of(status: Mapping[str, Any]) -> Grain:
     return Grain(
         step_micros=int(money.get("micros_per_unit", 1)),
         max_micros=int(money["max_amount_micros"]) if money.get("max_amount_micros") else None,
+        min_topup_micros=int(money.get("min_topup_micros") or 0),
     )
 
 
@@ -333,6 +340,25 @@ class Api:
         declared = self._declared().get("processor_metadata")
         key = declared.get("account_key") if isinstance(declared, Mapping) else None
         return str(key) if key else "account_id"
+
+    def outbound_timeout(self) -> float | None:
+        """How long the target waits for a processor before it gives up on an attempt, when it declares it
+        (a service behind its profile: `outbound_timeout_seconds`)."""
+        declared = self._declared().get("processor_metadata")
+        value = declared.get("outbound_timeout_seconds") if isinstance(declared, Mapping) else None
+        return float(value) if isinstance(value, int | float) else None
+
+    def lacked(self) -> frozenset[str]:
+        """The capabilities the target's profile says it lacks (its status lists them under `lacks`; the
+        reference lacks nothing)."""
+        lacks = self._declared().get("lacks")
+        return frozenset(map(str, lacks)) if isinstance(lacks, list) else frozenset()
+
+    def lacking(self, capability: str, what: str) -> None:
+        """End the test as not applicable when the target's profile says it lacks `capability`, saying
+        `what` needs it."""
+        if capability in self.lacked():
+            not_applicable(f"the service's profile says it lacks {capability} ({what})")
 
     def _declared(self) -> dict[str, Any]:
         if self._status is None:

@@ -54,6 +54,20 @@ WITHIN_TIMEOUT_SETTLE_SECONDS = 1.7
 SETTLE_LOOK_SECONDS = 1.0
 
 
+@pytest.fixture
+def _has_sessions(target: Target, payments_options: PaymentsOptions) -> None:
+    """Every check here is about paid usage sessions: not applicable to a live target whose profile says
+    it has none (a dormant one is left to the checks' own guards)."""
+    if target.capabilities.live:
+        with Api(target, seed=payments_options.seed) as api:
+            api.lacking("paid_usage", "paid usage sessions")
+
+
+# requested by this module's tests only (an autouse fixture here would reach every suite of a gate run: the
+# gate collects its suites with `--pyargs` under `-c /dev/null`, so a module's fixtures are not scoped to it)
+pytestmark = pytest.mark.usefixtures("_has_sessions")
+
+
 def _unit_delay_ms(api: Api) -> int:
     return 0 if api.target.asgi_app is not None else UNIT_DELAY_MS
 

@@ -104,12 +104,10 @@ def _paid_plan(
         subscription_ref=f"sub_{tag}",
         invoice_ref=unique("in"),
         amount_cents=2_000,
+        account_key=delivery.processors.api.account_key(),
     )
     event["id"], event["type"] = unique("evt"), event_type
     event["data"]["object"].update(changes)
-    # the target's own metadata key for the account, when its profile declares one
-    metadata = event["data"]["object"]["parent"]["subscription_details"]["metadata"]
-    metadata[delivery.processors.api.account_key()] = delivery.account
     return event
 
 
@@ -385,6 +383,8 @@ def test_every_event_has_its_defined_effect(api: Api, processors: Processors, ro
     """Each event, validly signed, is acknowledged with 200 and ends at the table's credit and tier. The
     answer says what happened: `applied` exactly when a one-event row moves money or the tier; the same
     delivery again is a `duplicate` and moves nothing."""
+    if row.tier != "free":
+        api.lacking(f"{row.rail}_checkout", f"a plan paid on {row.rail}")
     delivery = crediting_delivery(api, processors, row.rail)
     events = row.build(delivery)
     for event in events:

@@ -248,6 +248,7 @@ def test_validly_signed_webhooks_change_nothing_when_dormant(
         subscription_ref=f"sub_{tag}",
         invoice_ref=f"in_{tag}",
         amount_cents=2_000,
+        account_key=quiet.account_key(),
     )
     stripe_money = stripe_funded(customer=f"cus_{tag}", txn_ref=f"ccsbtxn_{tag}", amount_cents=500)
     xendit_paid = xendit_cycle_succeeded(
@@ -273,7 +274,10 @@ def test_validly_signed_webhooks_change_nothing_when_dormant(
         headers = processors.signed(
             rail, body, event_id=event_id, event_type="x402.settlement.completed"
         )
-        response = processors.deliver(rail, body, headers)
+        path = f"/v1/payments/webhook/{rail}"
+        response = quiet.call("POST", path, content=body, headers=headers, optional=True)
+        if ruled_out(response):
+            continue  # the target's profile says it lacks this rail
         if response.status_code != 503 or error_code(response) != NOT_LIVE:
             wrong.append(f"{rail} → {response.status_code} {error_code(response)}")
     if wrong:
@@ -290,7 +294,7 @@ def test_validly_signed_webhooks_change_nothing_when_dormant(
 def test_paid_usage_is_served_free_when_dormant(quiet: Api, processors: Processors) -> None:
     """Metered usage (wallet, x402, streamed): served, `spent_micros` 0, no debit, no settle counted, no
     facilitator call."""
-    account = quiet.funded_account(1_000)
+    account = quiet.funded_account(quiet.grain().up(1_000))  # a balance the target can hold
     before, mark = _snapshot(quiet, account), processors.mark()
     settles = quiet.settle_counts()
     payment = processors.x402_payment(_requirements(processors), 1_000)
@@ -407,7 +411,10 @@ def test_a_live_target_never_answers_payments_not_live(api: Api) -> None:
             "POST",
             f"/v1/payments/topup/{rail}",
             json_body={"account_id": account, "amount_micros": 1_000_000},
+            optional=True,
         )
+        if ruled_out(response):
+            continue  # the target's profile says it lacks this rail: the others are judged
         code = error_code(response)
         if (configured and response.status_code != 201) or code == NOT_LIVE:
             wrong.append(f"{rail} (configured={configured}) → {response.status_code} {code}")
@@ -433,7 +440,10 @@ def test_a_webhook_without_its_signature_header_is_missing_signature_header(api:
             f"/v1/payments/webhook/{rail}",
             content=body,
             headers={"content-type": "application/json"},
+            optional=True,
         )
+        if ruled_out(response):
+            continue  # the target's profile says it lacks this rail: the others are judged
         if response.status_code != 400 or error_code(response) != "missing_signature_header":
             wrong.append(f"{rail} → {response.status_code} {error_code(response)}")
     if wrong:

@@ -140,6 +140,7 @@ def _expect_tier(
 
 def _subscription_rail(processors: Processors, rail: str) -> None:
     processors.handle(rail)  # skips when the target has no fake for this rail
+    processors.api.lacking(f"{rail}_checkout", f"plans sold on {rail}")
 
 
 # ---------------------------------------------------------------------------------------- the flip
@@ -168,7 +169,7 @@ def test_a_paid_plan_flips_the_tier(api: Api, processors: Processors, rail: str)
 def test_duplicated_subscription_events_converge_to_the_paid_tier(
     api: Api, processors: Processors, rail: str
 ) -> None:
-    """Every event delivered twice: the plan's tier, and one invoice."""
+    """Every event delivered twice: the plan's tier, and one invoice (where the target lists invoices)."""
     _subscription_rail(processors, rail)
     with cohort(api) as account:
         subscription = _checkout(api, account, rail)
@@ -176,6 +177,8 @@ def test_duplicated_subscription_events_converge_to_the_paid_tier(
             _pay(processors, rail, subscription)
             processors.drain(rail)
         _expect_tier(api, processors, rail, account, PLANS[rail], "after duplicated deliveries")
+        if "invoices" in api.lacked():
+            return  # its profile says it has no invoice list: the tier is what it shows
         invoices = api.invoices(account)
         if len(invoices) != 1:
             api.fail(
@@ -315,7 +318,7 @@ ABSENT = "<absent>"
 _VALID = object()
 
 
-def _paid_event(rail: str, account: str, amount: Any = _VALID) -> tuple[bytes, str]:
+def _paid_event(api: Api, rail: str, account: str, amount: Any = _VALID) -> tuple[bytes, str]:
     """A paid-plan event for `account` in `rail`'s wire format, and its event id; `amount` (when given)
     replaces the amount paid (Stripe `amount_paid`, Xendit `data.amount`), :data:`ABSENT` drops it."""
     tag = unique("flip")
@@ -326,6 +329,7 @@ def _paid_event(rail: str, account: str, amount: Any = _VALID) -> tuple[bytes, s
             subscription_ref=f"sub_{tag}",
             invoice_ref=f"in_{tag}",
             amount_cents=2_000,
+            account_key=api.account_key(),
         )
         fields = event["data"]["object"]
         key = "amount_paid"
@@ -393,7 +397,7 @@ def test_a_paid_event_whose_amount_is_not_an_amount_never_flips_the_tier(
     @example(amount=ABSENT)
     def check(amount: Any) -> None:
         with cohort(api) as account:
-            body, event_id = _paid_event(rail, account, amount)
+            body, event_id = _paid_event(api, rail, account, amount)
             answer = processors.deliver(rail, body, processors.signed(rail, body))
             refused = answer.status_code == 400 and error_code(answer) == "invalid_payload"
             tier, _ = _tier(api, account)
@@ -417,8 +421,8 @@ def test_an_unsigned_or_wrongly_signed_event_is_refused_and_the_tier_is_unchange
     the contract's code and the tier unchanged; the same event validly signed then flips it."""
     _subscription_rail(processors, rail)
     with cohort(api) as account:
-        body, event_id = _paid_event(rail, account)
-        other, _ = _paid_event(rail, account)
+        body, event_id = _paid_event(api, rail, account)
+        other, _ = _paid_event(api, rail, account)
         forged: list[tuple[str, dict[str, str], str]] = [
             ("unsigned", {"content-type": "application/json"}, "missing_signature_header"),
             (

@@ -16,7 +16,7 @@ from harness.reference.errors import ApiError
 from harness.reference.models import Account, Outcome
 from harness.reference.rails.base import RailAdapter
 from harness.reference.routes import payments, webhooks
-from harness.reference.routes.schemas import OutcomeCreate, OutcomeOut, WebhookResult
+from harness.reference.routes.schemas import OutcomeCreate, OutcomeOut
 from harness.reference.state import ServiceState, get_state
 
 __all__ = [

@@ -58,6 +58,8 @@ class Clamp:
         return max(self.min_bps, min(self.max_bps, margin))
 
 
-def charge_for(cost_micros: int, margin_bps: int) -> int:
-    """DESIGN.md: `charged = cost + ceil(cost * margin_bps / 10_000)`, in integers."""
-    return cost_micros + -((-cost_micros * margin_bps) // 10_000)
+def charge_for(cost_micros: int, margin_bps: int, step_micros: int = 1) -> int:
+    """DESIGN.md: `charged = cost + ceil(cost * margin_bps / 10_000)`, in integers, computed in the target's
+    unit of `step_micros` (1: the contract's micro-USD; a service keeping cents rounds up to a cent)."""
+    units = cost_micros // step_micros
+    return step_micros * (units + -((-units * margin_bps) // 10_000))

@@ -146,8 +146,13 @@ def stripe_funded(
     )
 
 
-def stripe_invoice_paid(invoice: str, *, sub_ref: str, account_id: str, plan: str) -> Event:
-    """`invoice.paid` of a subscription whose metadata names the account and the plan."""
+def stripe_invoice_paid(
+    invoice: str, *, sub_ref: str, account_id: str, plan: str, account_key: str = "account_id"
+) -> Event:
+    """`invoice.paid` of a subscription whose metadata names the account (under `account_id` and the
+    target's own `account_key`) and the plan."""
+    metadata = {"account_id": account_id, "plan": plan}
+    metadata[account_key] = account_id
     obj = {
         "id": invoice,
         "object": "invoice",
@@ -158,7 +163,7 @@ def stripe_invoice_paid(invoice: str, *, sub_ref: str, account_id: str, plan: st
             "type": "subscription_details",
             "subscription_details": {
                 "subscription": sub_ref,
-                "metadata": {"account_id": account_id, "plan": plan},
+                "metadata": metadata,
             },
         },
     }

@@ -102,6 +102,7 @@ class PaymentsMachine(RailRules):
     )
     def admin_sets_balance(self, account: str, balance: int, authorised: bool) -> None:
         """An admin sets an absolute balance (one adjustment entry; lifetime paid never moves)."""
+        balance = self.grain.amount(balance)  # a balance the target can hold (itself, in micro-USD)
         headers = self.api.admin_headers() if authorised else {"X-Admin-Secret": "not-the-secret"}
         body = {"account_id": account, "balance_micros": balance, "reason": "stateful suite"}
         response = self.seen.call("POST", "/admin/balance-adjust", json_body=body, headers=headers)
@@ -120,6 +121,9 @@ class PaymentsMachine(RailRules):
         return self._outcome(inference, account, cost) or multiple()
 
     def _outcome(self, inference: str, account: str, cost: int) -> str | None:
+        cost = self.grain.up(
+            self.grain.cap(cost)
+        )  # a cost the target can hold (itself, in micro-USD)
         body = {"inference_id": inference, "account_id": account, "cost_micros": cost}
         response = self.seen.call("POST", "/v1/outcomes", json_body=body)
         allowed = self.model.expect_outcome(inference, account, cost)
@@ -161,12 +165,15 @@ class PaymentsMachine(RailRules):
     def charge_at_the_balance_edge(
         self, account: str, cost: int, offset: int, data: st.DataObject
     ) -> None:
-        """Fund the wallet to the charge + 1, the charge, or the charge - 1, then charge (the last: 402)."""
+        """Fund the wallet to the charge + 1, the charge, or the charge - 1, then charge (the last: 402).
+        (In the target's unit: a service keeping cents is funded a cent more or less.)"""
         margin = data.draw(
             _margins(self.model.clamp).filter(lambda m: m is None or abs(m) <= 10**6)
         )
-        charged = charge_for(cost, self.model.clamp.effective(margin))
-        self.admin_sets_balance(account, charged - offset, True)
+        step = self.grain.step_micros
+        cost = self.grain.up(self.grain.cap(cost))
+        charged = charge_for(cost, self.model.clamp.effective(margin), step)
+        self.admin_sets_balance(account, charged - offset * step, True)
         inference = self._outcome(self.fresh("inf"), account, cost)
         if inference is not None:
             self._charge(inference, margin)
@@ -174,6 +181,8 @@ class PaymentsMachine(RailRules):
     @rule(account=RailRules.accounts | st.none(), units=UNITS)
     def paid_usage(self, account: str | None, units: list[int]) -> None:
         """A metered request on the wallet: units past the balance are refused, the rest settled once."""
+        if not self.has("paid_usage"):
+            return
         allowed, spent = self.model.expect_usage(account, units)
         body: dict[str, Any] = {"charges_micros": units}
         if account is not None:
@@ -193,6 +202,8 @@ class PaymentsMachine(RailRules):
     )
     def start_checkout(self, account: str, rail: str, plan: str) -> Any:
         """Start a plan subscription: pending, no tier until the processor is paid."""
+        if not (self.has("checkout") and self.has(f"{rail}_checkout")):
+            return multiple()
         body = {"account_id": account, "plan": plan, "rail": rail}
         response = self.seen.call("POST", "/v1/billing/checkout", json_body=body)
         if response.status_code != 201:
@@ -254,6 +265,8 @@ class PaymentsMachine(RailRules):
     @rule(rail=st.sampled_from(["stripe", "stripe", "cdp", "xendit"]), dry_run=st.booleans())
     def reconcile(self, rail: str, dry_run: bool) -> None:
         """Reconcile a rail: a dry run moves nothing; a real run credits what the ledger lacks, once."""
+        if not self.has("reconcile"):
+            return
         if rail == "xendit":
             dry_run = (
                 True  # Xendit lists every invoice of the shared fake: only the dry run is ours
@@ -312,14 +325,19 @@ def machine_for(
     divergences: list[ModelDivergence] | None = None,
 ) -> type[PaymentsMachine]:
     """The machine bound to one target (a subclass per run: hypothesis builds a fresh one per example)."""
+    grain = api.grain()
     return type(
         "PaymentsMachine",
         (PaymentsMachine,),
         {
             "api": api,
             "processors": processors,
-            "model_factory": staticmethod(lambda: PaymentsModel(clamp=clamp)),
+            "model_factory": staticmethod(
+                lambda: PaymentsModel(clamp=clamp, step_micros=grain.step_micros)
+            ),
             "divergences": divergences if divergences is not None else [],
+            "grain": grain,
+            "lacks": api.lacked(),
         },
     )
 

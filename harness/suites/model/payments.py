@@ -67,6 +67,8 @@ class PaymentsModel:
     """Every account, top-up, payment, event and charge the sequence made, and the rules above."""
 
     clamp: Clamp
+    #: the target's money unit in micro-USD (1: the contract's; 10,000: a service keeping cents)
+    step_micros: int = 1
     wallets: dict[str, Wallet] = field(default_factory=dict)
     topups: dict[str, Topup] = field(default_factory=dict)
     customers: dict[str, str] = field(default_factory=dict)  # stripe customer → account
@@ -293,7 +295,7 @@ class PaymentsModel:
             return [error(404, "outcome_not_found")]
         account_id, cost = self.outcomes[inference]
         effective = self.clamp.effective(margin)
-        charged = charge_for(cost, effective)
+        charged = charge_for(cost, effective, self.step_micros)
         balance = self.wallets[account_id].balance_micros
         if charged == 0:
             return [ok(status="skipped_zero_cost", charged_micros=0, balance_micros=balance)]
@@ -316,7 +318,7 @@ class PaymentsModel:
             return
         account_id, cost = self.outcomes[inference]
         effective = self.clamp.effective(margin)
-        amount = charge_for(cost, effective)
+        amount = charge_for(cost, effective, self.step_micros)
         if amount:
             self.wallets[account_id].debit(amount)
             self.charges[inference] = Charge(amount, effective, margin)

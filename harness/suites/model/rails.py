@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, multiple, precondition, rule
 
 from harness.suites._processors import Processors
-from harness.suites._support import Api
+from harness.suites._support import Api, Grain
 
 from . import events as ev
 from . import kinds
@@ -36,6 +36,10 @@ class RailRules(RuleBasedStateMachine):
     api: ClassVar[Api]
     processors: ClassVar[Processors]
     model_factory: ClassVar[Any]
+    #: the target's money grain and what its profile says it lacks (a service behind the contract
+    #: adapter): amounts are drawn as it can hold them, and steps needing what it lacks are left out
+    grain: ClassVar[Grain] = Grain()
+    lacks: ClassVar[frozenset[str]] = frozenset()
     #: every divergence the run saw, first first (kept across sequences: see `machine.run`)
     divergences: ClassVar[list[ModelDivergence]]
 
@@ -68,6 +72,10 @@ class RailRules(RuleBasedStateMachine):
             self.processors.drain("stripe")
 
     # -- helpers -----------------------------------------------------------------------------------------
+
+    def has(self, capability: str) -> bool:
+        """Whether the target has `capability` (its profile does not say it lacks it)."""
+        return capability not in self.lacks
 
     def fresh(self, prefix: str) -> str:
         """An id no earlier sequence used."""
@@ -142,7 +150,9 @@ class RailRules(RuleBasedStateMachine):
     ) -> Any:
         """Start a Stripe top-up (a sub-cent amount is refused; a reused key replays the top-up with the
         same body, `409 idempotency_key_reused` with another)."""
-        amount = cents * 10_000 + sub_cent
+        if self.grain.step_micros > 1:
+            sub_cent = 0  # a service keeping whole units cannot even be asked for a sub-cent amount
+        amount = max(cents * 10_000, self.grain.min_topup_micros) + sub_cent
         return self._start(
             "stripe", account, amount, key, None if again is None else amount + again
         )
@@ -156,7 +166,7 @@ class RailRules(RuleBasedStateMachine):
     )
     def top_up_xendit(self, account: str, cents: int, key: str | None, again: int | None) -> Any:
         """Start a Xendit top-up (an invoice at the processor), maybe its key again."""
-        amount = cents * 10_000
+        amount = max(cents * 10_000, self.grain.min_topup_micros)
         return self._start(
             "xendit", account, amount, key, None if again is None else amount + again
         )
@@ -170,6 +180,8 @@ class RailRules(RuleBasedStateMachine):
     )
     def top_up_cdp(self, account: str, micros: int, key: str | None, again: int | None) -> Any:
         """Start an x402 top-up (payment requirements, no processor call), maybe its key again."""
+        if not self.has("cdp"):
+            return multiple()
         return self._start("cdp", account, micros, key, None if again is None else micros + again)
 
     def _paid_by(self, event: ev.Event) -> str:
@@ -293,7 +305,11 @@ class RailRules(RuleBasedStateMachine):
             )
         elif kind == "invoice_paid":
             event = ev.stripe_invoice_paid(
-                f"in_{ref}", sub_ref=sub_ref, account_id=account, plan=plan
+                f"in_{ref}",
+                sub_ref=sub_ref,
+                account_id=account,
+                plan=plan,
+                account_key=self.api.account_key(),
             )
         elif kind.startswith("subscription_"):
             updated = kind == "subscription_updated_canceled"
@@ -313,7 +329,10 @@ class RailRules(RuleBasedStateMachine):
     def xendit_event(self, account: str, kind: str, topup: str | None, sub: int, auth: str) -> Any:
         """A Xendit callback: an invoice (of a top-up or unknown) or a recurring plan event."""
         plan_ref, ref, plan = f"repl_{self.run}_{sub}", self.fresh("x"), SUB_PLANS[sub]
-        if kind in ("PAID", "SETTLED", "PAID_IDR", "PAID_zero", "EXPIRED"):
+        invoices = ("PAID", "SETTLED", "PAID_IDR", "PAID_zero", "EXPIRED")
+        if kind not in invoices and not self.has("xendit_checkout"):
+            return multiple()  # recurring plans: the target sells none
+        if kind in invoices:
             invoice = str(self.details[topup].get("invoice_id")) if topup else f"inv_{ref}"
             micros = self.model.topups[topup].amount_micros if topup else 2_500_000
             amount = "0" if kind == "PAID_zero" else str(Decimal(micros) / 1_000_000)
@@ -340,6 +359,8 @@ class RailRules(RuleBasedStateMachine):
     )
     def cdp_event(self, kind: str, topup: str | None, auth: str) -> Any:
         """A CDP settlement event: for a paid top-up's transaction (again) or an unknown one."""
+        if not self.has("cdp"):
+            return multiple()
         ref = self.fresh("tx")
         tx = self.transactions.get(topup or "") or "0x" + ref.encode().hex().ljust(64, "0")[:64]
         value = 0 if kind == "completed_zero" else 1_500_000
@@ -385,5 +406,7 @@ class RailRules(RuleBasedStateMachine):
     @rule(rail=st.sampled_from(["stripe", "xendit", "cdp"]), body=st.sampled_from(MALFORMED))
     def signed_malformed_body(self, rail: str, body: bytes) -> None:
         """A validly signed body that is not an event: `400 invalid_payload`, nothing changes."""
+        if not self.has(rail):
+            return
         event = ev.Event(rail, "", "malformed", body, None, {"x-event-id": "", "x-event-type": ""})
         self.deliver(event, "valid", malformed=True)

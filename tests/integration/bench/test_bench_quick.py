@@ -121,7 +121,9 @@ def test_webhooks_quick_applies_signed_webhooks_exactly_once_at_each_concurrency
         assert all(f["goal"] == {"threshold": 0.25, "at_least": True} for f in postgres)
 
 
-@pytest.mark.timeout(600)  # the whole gate on 1 and 2 workers, and the contract over HTTP: past 120 s
+@pytest.mark.timeout(
+    600
+)  # the whole gate on 1 and 2 workers, and the contract over HTTP: past 120 s
 def test_gate_quick_times_the_gate_and_both_schemathesis_runs(tmp_path: Path) -> None:
     result, _printed = _quick(tmp_path, "gate")
     measured = _measured(result)

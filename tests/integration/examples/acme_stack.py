@@ -30,6 +30,8 @@ def running_acme(
         "ACME_TEST_TOKEN": TEST_TOKEN,
         "ACME_DATABASE": str(tmp_path / f"acme-{time.time_ns()}.sqlite3"),
         "ACME_DEFECTS": defects,
+        # the outbound timeout its profile declares (outbound_timeout_seconds)
+        "ACME_PROCESSOR_TIMEOUT": "1",
     }
     server = LoopbackServer(create_app(settings_from_env(env))).start()
     try:

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from acme_stack import TEST_TOKEN, running_acme
 
+from fakes._common import Fault
 from fakes.signing import StripeSigner
 from fakes.stack import FakeStack
 
@@ -140,6 +141,28 @@ def test_a_subscription_checkout_flips_the_plan_and_cancelling_drops_it(acme: Ac
     assert acme.read(user)["plan"] == "free"
 
 
+def test_a_cancellation_delivered_before_its_payment_keeps_the_user_free(acme: Acme) -> None:
+    user, sub = acme.user(), "sub_early_cancel"
+    meta = {"acme_user": user, "plan": "team"}
+    canceled = {"id": sub, "object": "subscription", "status": "canceled", "metadata": meta}
+    paid = {
+        "id": "in_early",
+        "object": "invoice",
+        "amount_paid": 10_000,
+        "currency": "usd",
+        "parent": {"subscription_details": {"subscription": sub, "metadata": meta}},
+    }
+    signer = StripeSigner(acme.env["STRIPE_WEBHOOK_SECRET"])
+    for event_id, event_type, obj in (
+        ("evt_cancel", "customer.subscription.deleted", canceled),
+        ("evt_paid", "invoice.paid", paid),
+    ):
+        body = json.dumps({"id": event_id, "type": event_type, "data": {"object": obj}}).encode()
+        answer = acme.http.post("/webhooks/stripe", content=body, headers=signer.sign(body))
+        assert answer.status_code == 200, answer.text
+    assert acme.read(user)["plan"] == "free"
+
+
 def test_a_charge_adds_the_rounded_up_clamped_markup_and_refuses_an_overdraft(acme: Acme) -> None:
     user = acme.user(credits=1_000)
     charged = acme.http.post(
@@ -225,3 +248,25 @@ def test_planted_prefix_token_check_takes_a_forged_xendit_callback(
         headers={"x-callback-token": acme.env["XENDIT_CALLBACK_TOKEN"][:3]},
     )
     assert answer.status_code == 200
+
+
+@pytest.mark.parametrize(("defects", "invoices"), [("", 1), ("xendit_retry_new_key", 2)])
+def test_a_xendit_invoice_whose_answer_was_lost_is_retried_under_its_key_unless_planted_otherwise(
+    acme_with: Callable[[str], Acme], defects: str, invoices: int
+) -> None:
+    acme = acme_with(defects)
+    acme.fakes.xendit.faults.add(
+        Fault(path="/v2/invoices", method="POST", lose_answer=True, first_k=1)
+    )
+    bought = acme.http.post(
+        "/api/v1/credits/purchase",
+        json={"user_id": acme.user(), "amount_cents": 500, "provider": "xendit"},
+    )
+    assert bought.status_code == 201, bought.text
+    found = httpx.get(
+        f"{acme.env['XENDIT_API_BASE']}/v2/invoices",
+        params={"external_id": bought.json()["purchase_id"]},
+        auth=(acme.env["XENDIT_API_KEY"], ""),
+    )
+    listed = found.json()
+    assert len(listed if isinstance(listed, list) else listed["data"]) == invoices

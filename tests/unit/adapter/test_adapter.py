@@ -16,12 +16,15 @@ from harness.prober import load_profile
 ACME = Path(__file__).parents[3] / "examples" / "acme_billing" / "profile.toml"
 
 
-def run(tmp_path: Path, scenario: Callable[[httpx.AsyncClient], Awaitable[Any]]) -> Any:
+def run(
+    tmp_path: Path, scenario: Callable[[httpx.AsyncClient], Awaitable[Any]], **extra: str
+) -> Any:
     env = {
         "ACME_BILLING_ENABLED": "1",
         "ACME_TEST_TOKEN": "tok",
         "STRIPE_WEBHOOK_SECRET": "whsec_unit",
         "ACME_DATABASE": str(tmp_path / "acme.sqlite3"),
+        **extra,
     }
     acme = create_app(settings_from_env(env))
     spec = load_profile(ACME).gate
@@ -147,5 +150,57 @@ def test_the_status_declares_liveness_and_the_money_grain(tmp_path: Path) -> Non
         "unit": "cents",
         "micros_per_unit": 10_000,
         "max_amount_micros": 1_000_000_000_000,
+        "min_topup_micros": 1_000_000,
     }
     assert status["rails"]["cdp"] == {"configured": False}
+    assert status["lacks"] == [
+        "cdp",
+        "invoices",
+        "metrics",
+        "paid_usage",
+        "reconcile",
+        "xendit_checkout",
+    ]
+
+
+def test_the_admin_route_asks_for_the_harness_admin_secret_when_one_is_given(
+    tmp_path: Path,
+) -> None:
+    async def scenario(client: httpx.AsyncClient) -> Any:
+        account = str(
+            (await client.post("/v1/accounts", json={"is_test_cohort": True})).json()["id"]
+        )
+        body = {"account_id": account, "balance_micros": 10_000}
+        return [
+            (await client.post("/admin/balance-adjust", json=body, headers=headers)).status_code
+            for headers in ({}, {"X-Admin-Secret": "wrong"}, {"X-Admin-Secret": "adm_unit"})
+        ]
+
+    assert run(tmp_path, scenario, ADMIN_SECRET="adm_unit") == [401, 401, 200]
+
+
+def test_a_replayed_charge_answers_the_first_request_and_margins_out_of_range_are_refused(
+    tmp_path: Path,
+) -> None:
+    async def scenario(client: httpx.AsyncClient) -> Any:
+        account = await _funded(client, 1_000_000)
+        outcome = {"inference_id": "inf_r", "account_id": account, "cost_micros": 10_000}
+        await client.post("/v1/outcomes", json=outcome)
+        answers = [
+            await client.post("/v1/charges", json={"inference_id": "inf_r", "margin_bps": m})
+            for m in (1_000_001, 100, 4_000)
+        ]
+        return [(a.status_code, a.json()) for a in answers]
+
+    (refused, refused_body), (_, first), (_, again) = run(tmp_path, scenario)
+    assert (refused, refused_body["error"]["code"]) == (422, "validation_error")
+    assert (first["replayed"], first["margin_bps_requested"], first["charged_micros"]) == (
+        False,
+        100,
+        20_000,
+    )
+    assert (again["replayed"], again["margin_bps_requested"], again["charged_micros"]) == (
+        True,
+        100,
+        20_000,
+    )

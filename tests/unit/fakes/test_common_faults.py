@@ -58,6 +58,14 @@ def test_a_single_star_stays_within_one_path_segment() -> None:
     assert faults.match("GET", "/v1/customers/cus_1/cash_balance", None) is None
 
 
+def test_a_trailing_slash_is_not_significant_in_a_path_glob() -> None:
+    faults = FaultSet()
+    faults.add(Fault(path="/v2/invoices", status=500))
+    assert faults.match("POST", "/v2/invoices/", None) is not None  # as xendit-python sends it
+    assert faults.match("POST", "/v2/invoices", None) is not None
+    assert faults.match("POST", "/v2/invoices/x", None) is None
+
+
 def test_removed_and_cleared_rules_stop_firing() -> None:
     faults = FaultSet()
     rule = faults.add(Fault(status=500))

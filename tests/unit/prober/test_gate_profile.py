@@ -30,6 +30,7 @@ def test_the_acme_profile_declares_its_money_its_errors_and_what_it_lacks() -> N
     assert not gate.has("cdp") and not gate.has("paid_usage") and gate.has("stripe")
     assert gate.webhooks == {"stripe": "/webhooks/stripe", "xendit": "/webhooks/xendit"}
     assert gate.operations["ledger"].adjustments == ("test_state",)
+    assert (gate.account_metadata_key, gate.outbound_timeout_seconds) == ("acme_user", 1.0)
 
 
 def _broken(tmp_path: Path, old: str, new: str) -> str:
@@ -48,6 +49,11 @@ def _broken(tmp_path: Path, old: str, new: str) -> str:
     ("old", "new", "named"),
     [
         ('unit = "cents"', 'unit = "pennies"', "[gate.money] `unit` 'pennies'"),
+        (
+            "outbound_timeout_seconds = 1",
+            "outbound_timeout_seconds = 0",
+            "`outbound_timeout_seconds`",
+        ),
         ('margin_rounding = "up"', 'margin_rounding = "sideways"', "`margin_rounding`"),
         ('lacks = ["cdp"', 'lacks = ["teleport", "cdp"', "`lacks` names 'teleport'"),
         (

@@ -16,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.errors import FlakyStrategyDefinition
 
+from harness.suites._support import Grain
 from harness.suites.model import Clamp, PaymentsModel, charge_for
 from harness.suites.model import events as ev
 
@@ -34,6 +35,11 @@ def _model_with(balance: int = 0) -> tuple[PaymentsModel, str]:
 @given(cost=st.integers(0, 10**15), margin=st.integers(0, 1_000_000))
 def test_the_charge_is_the_exact_ceiling_of_cost_times_margin(cost: int, margin: int) -> None:
     assert charge_for(cost, margin) == cost + ceil(Fraction(cost * margin, 10_000))
+
+
+def test_the_model_charges_in_the_targets_unit_when_it_keeps_cents() -> None:
+    # 1 cent at 1,234 bps: 1 + ceil(0.1234) = 2 cents, where the contract's micro-USD give 11,234
+    assert (charge_for(10_000, 1_234, 10_000), charge_for(10_000, 1_234)) == (20_000, 11_234)
 
 
 @given(requested=MARGINS, low=st.integers(0, 5_000), width=st.integers(0, 20_000))
@@ -214,3 +220,9 @@ class _StubApi:
 
     def reproduce(self) -> list[str]:
         return ["POST /v1/charges → 200"]
+
+    def grain(self) -> Grain:
+        return Grain()
+
+    def lacked(self) -> frozenset[str]:
+        return frozenset()
