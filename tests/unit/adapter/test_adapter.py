@@ -170,7 +170,7 @@ def test_the_admin_route_asks_for_the_harness_admin_secret_when_one_is_given(
         account = str(
             (await client.post("/v1/accounts", json={"is_test_cohort": True})).json()["id"]
         )
-        body = {"account_id": account, "balance_micros": 10_000}
+        body = {"account_id": account, "balance_micros": 10_000, "reason": "unit"}
         return [
             (await client.post("/admin/balance-adjust", json=body, headers=headers)).status_code
             for headers in ({}, {"X-Admin-Secret": "wrong"}, {"X-Admin-Secret": "adm_unit"})
