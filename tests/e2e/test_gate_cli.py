@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from harness.contract import pinned_contract
+from harness.report import parse_junit
+from harness.selftest.command import BEHAVIOUR_SUITES
 
 pytestmark = pytest.mark.e2e
 
@@ -34,6 +36,13 @@ def test_gate_on_the_embedded_defaults_passes_and_leaves_its_reports(tmp_path: P
         "summary.md",
     ]
     assert "payharness gate: PASSED" in run.stdout
+    # in process every suite can do everything it asks of a target: nothing is not applicable or not run
+    result = parse_junit(run_dir / "junit.xml")
+    outcomes = {(t.suite, t.outcome) for t in result.tests}
+    assert {outcome for _, outcome in outcomes} == {"passed"}, [
+        (t.suite, t.name, t.outcome, t.message) for t in result.tests if t.outcome != "passed"
+    ]
+    assert {suite for suite, _ in outcomes} >= {*BEHAVIOUR_SUITES, "contract"}
 
 
 def test_contract_check_of_the_in_process_reference_matches(tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
-"""The five behaviour suites pass against the clean reference: in process (the gate's default target) and
-served at a URL (as a user's own service is), where only what a running service cannot be asked to do is
-skipped, each skip saying why."""
+"""The behaviour suites pass against the clean reference served at a URL (as a user's own service is), where
+only what a running service cannot be asked to do is skipped, each skip saying why. In process (the gate's
+default target) they are run by `payharness gate` itself in tests/e2e/test_gate_cli.py, where nothing may
+be not applicable or not run."""
 
 from __future__ import annotations
 
@@ -11,16 +12,8 @@ from suite_runs import Outcome, SuiteRun, run_suites, served_reference
 
 from harness.selftest.command import BEHAVIOUR_SUITES
 
-#: In process, the only allowed skip: `Target.rebuild_from_env` is not offered by the gate's target yet.
-IN_PROCESS_SKIP = "rebuild_from_env"
 #: At a URL, every skip is about what a running service cannot be rebuilt with.
 URL_SKIP = "cannot be rebuilt"
-
-
-@pytest.fixture(scope="module")
-def in_process(tmp_path_factory: pytest.TempPathFactory) -> SuiteRun:
-    """One gate-like run of every behaviour suite against the in-process reference."""
-    return run_suites(tmp_path_factory.mktemp("in-process"))
 
 
 @pytest.fixture(scope="module")
@@ -48,18 +41,6 @@ def dormant_at_a_url(tmp_path_factory: pytest.TempPathFactory) -> SuiteRun:
 def _explain(run: SuiteRun, outcomes: list[Outcome]) -> str:
     shown = "\n\n".join(f"{o.test} [{o.status}]\n{o.message[:1500]}" for o in outcomes)
     return f"{shown}\n--- pytest output (tail) ---\n{run.output[-1500:]}"
-
-
-@pytest.mark.parametrize("suite", list(BEHAVIOUR_SUITES))
-def test_the_clean_reference_passes_every_suite_in_process(
-    in_process: SuiteRun, suite: str
-) -> None:
-    outcomes = in_process.of(suite)
-    assert outcomes, f"no test of {suite} ran\n{in_process.output[-2000:]}"
-    wrong = [o for o in outcomes if o.status in ("failed", "error")]
-    assert not wrong, _explain(in_process, wrong)
-    skipped = [o for o in outcomes if o.status == "skipped" and IN_PROCESS_SKIP not in o.message]
-    assert not skipped, _explain(in_process, skipped)
 
 
 @pytest.mark.parametrize("suite", list(BEHAVIOUR_SUITES))
