@@ -22,6 +22,9 @@ from typing import Any
 import pytest
 import yaml
 
+from harness.report import GateResult, parse_junit
+from harness.selftest.command import BEHAVIOUR_SUITES
+
 pytestmark = pytest.mark.e2e
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -139,6 +142,35 @@ def _judge(job: Job, junit_glob: str) -> None:
     assert summary.startswith("# payharness gate: PASSED")
     for mentioned in re.findall(r"\b[\w-]+\.(?:txt|xml|html)\b", summary):
         assert (junit.parent / mentioned).exists(), f"summary.md names {mentioned}, which is absent"
+    _judge_suites_at_a_url(parse_junit(junit))
+
+
+#: At a URL, all a test may be not applicable for: what a running service cannot be rebuilt with.
+URL_REASON = "cannot be rebuilt"
+
+
+def _judge_suites_at_a_url(result: GateResult) -> None:
+    """Every behaviour suite ran against the reference served at a URL, as a user's own service is: the
+    checks over sockets (streams, disconnects, concurrent deliveries, tier flips) passed, and only what a
+    running service cannot be rebuilt with is not applicable."""
+    suites = {t.suite for t in result.tests}
+    assert suites >= set(BEHAVIOUR_SUITES), sorted(set(BEHAVIOUR_SUITES) - suites)
+    unexplained = [
+        (t.suite, t.name, t.message)
+        for t in result.tests
+        if t.outcome == "not_applicable" and URL_REASON not in t.message
+    ]
+    assert unexplained == []
+    assert sum(t.outcome == "not_applicable" for t in result.tests) <= 12
+    passed = {t.name.partition("[")[0] for t in result.tests if t.outcome == "passed"}
+    for test in (
+        "test_a_client_that_hangs_up_mid_stream_is_settled_exactly_once",
+        "test_an_sse_response_settles_once_after_its_last_event",
+        "test_concurrent_deliveries_of_one_event_credit_once",
+        "test_the_debit_is_the_contract_formula_in_integer_micros",
+        "test_a_paid_plan_flips_the_tier",
+    ):
+        assert test in passed, f"{test} did not pass at a URL"
 
 
 @pytest.mark.timeout(600)  # a whole gate over HTTP, on a box running another test beside it
