@@ -94,6 +94,7 @@ def contract_route(
     *,
     capability: str | None = None,
     check_body: bool = True,
+    guard: Callable[[Request], Response | None] | None = None,
 ) -> Route:
     """The route `method path` of the contract, served by `handler` and held to the contract's answers."""
     op = contract_operation(method, path)
@@ -101,6 +102,8 @@ def contract_route(
     async def run(request: Request) -> Response:
         if (lacking := _lacked(spec, capability, f"{method} {path}")) is not None:
             return lacking
+        if guard is not None and (denied := guard(request)) is not None:
+            return denied  # an authorisation check comes before the input's, as on the reference
         refused = refuse_input(
             op,
             path_params=request.path_params,

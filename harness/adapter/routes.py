@@ -157,13 +157,17 @@ def contract_routes(service: Service, state: AdapterState) -> list[Route]:
             {"account_id": account_id, "balance_micros": balance, "entries": entries[:limit]}
         )
 
-    async def balance_adjust(request: Request) -> Response:
+    def admin_guard(request: Request) -> Response | None:
+        # the contract's admin guard, in front of the service's own test-state hook; the reference
+        # checks it before the body, so a request without the secret is 401 whatever it carries
         given = request.headers.get("x-admin-secret", "")
         if state.admin_secret and not hmac.compare_digest(
             given.encode(), state.admin_secret.encode()
         ):
-            # the contract's admin guard, in front of the service's own test-state hook
             return _error(401, "unauthorized", "X-Admin-Secret is missing or wrong")
+        return None
+
+    async def balance_adjust(request: Request) -> Response:
         body = await _json(request)
         if not isinstance(body, dict) or not isinstance(body.get("balance_micros"), int):
             return _error(400, "invalid_request", "balance_micros must be an integer")
@@ -384,7 +388,13 @@ def contract_routes(service: Service, state: AdapterState) -> list[Route]:
     # a webhook's body is the service's to judge, after its signature (the contract's order of refusals)
     served = [
         contract_route(
-            spec, path, method, handler, capability=capability, check_body=path != WEBHOOK
+            spec,
+            path,
+            method,
+            handler,
+            capability=capability,
+            check_body=path != WEBHOOK,
+            guard=admin_guard if path == "/admin/balance-adjust" else None,
         )
         for method, path, handler, capability in routes
     ]

@@ -171,12 +171,17 @@ def test_the_admin_route_asks_for_the_harness_admin_secret_when_one_is_given(
             (await client.post("/v1/accounts", json={"is_test_cohort": True})).json()["id"]
         )
         body = {"account_id": account, "balance_micros": 10_000, "reason": "unit"}
-        return [
+        answers = [
             (await client.post("/admin/balance-adjust", json=body, headers=headers)).status_code
             for headers in ({}, {"X-Admin-Secret": "wrong"}, {"X-Admin-Secret": "adm_unit"})
         ]
+        # as on the reference, the secret is checked before the body: a bad body without it is 401
+        for headers in ({}, {"X-Admin-Secret": "adm_unit"}):
+            bad = await client.post("/admin/balance-adjust", json={"x": 1}, headers=headers)
+            answers.append(bad.status_code)
+        return answers
 
-    assert run(tmp_path, scenario, ADMIN_SECRET="adm_unit") == [401, 401, 200]
+    assert run(tmp_path, scenario, ADMIN_SECRET="adm_unit") == [401, 401, 200, 401, 422]
 
 
 def test_a_replayed_charge_answers_the_first_request_and_margins_out_of_range_are_refused(
