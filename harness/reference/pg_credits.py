@@ -154,6 +154,15 @@ async def install(conn: AsyncConnection) -> None:
     await conn.exec_driver_sql(FUNCTION_SQL)
 
 
+#: connect arguments SQLAlchemy's asyncpg dialect gives that are its own, not asyncpg's
+_SQLALCHEMY_ONLY = (
+    "async_fallback",
+    "prepared_statement_cache_size",
+    "prepared_statement_name_func",
+    "async_creator_fn",
+)
+
+
 class FunctionMissing(Exception):
     """The database has no payment function: the caller takes the Python path."""
 
@@ -167,6 +176,7 @@ class PaymentFunction:
         self._max_size = max_size
         self._pool: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = asyncio.Lock()
 
     async def apply(
         self, rail: str, event_id: str, event_type: str, p: PaymentReceived, now: datetime
@@ -205,17 +215,22 @@ class PaymentFunction:
 
     async def _ready(self) -> Any:
         loop = asyncio.get_running_loop()
-        if self._pool is None or self._loop is not loop:
+        if self._loop is not loop:  # first use, or the loop it was made on is gone
             if self._pool is not None:
-                self._pool.terminate()  # made on a loop that is gone
-            args, kwargs = self._engine.dialect.create_connect_args(make_url(self._engine.url))
-            for key in ("async_fallback", "prepared_statement_cache_size", "async_creator_fn"):
-                kwargs.pop(key, None)
-            kwargs.pop("prepared_statement_name_func", None)
-            self._pool = await _asyncpg().create_pool(
-                *args, **kwargs, min_size=1, max_size=self._max_size, reset=_no_reset
-            )
-            self._loop = loop
+                self._pool.terminate()
+            self._pool, self._loop, self._lock = None, loop, asyncio.Lock()
+        if self._pool is None:
+            # the first burst of webhooks must share one pool, not open one each
+            async with self._lock:
+                if self._pool is None:
+                    args, kwargs = self._engine.dialect.create_connect_args(
+                        make_url(self._engine.url)
+                    )
+                    for key in _SQLALCHEMY_ONLY:
+                        kwargs.pop(key, None)
+                    self._pool = await _asyncpg().create_pool(
+                        *args, **kwargs, min_size=1, max_size=self._max_size, reset=_no_reset
+                    )
         return self._pool
 
 

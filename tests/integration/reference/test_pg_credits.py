@@ -33,7 +33,7 @@ pytestmark = pytest.mark.postgres
 
 ACCOUNTS = (("a1", "cus_1"), ("a2", "cus_2"), ("a3", None))
 #: (id, rail, account, status, details)
-TOPUPS = (
+TOPUPS: tuple[tuple[str, str, str, str, dict[str, Any]], ...] = (
     ("t_s1", "stripe", "a1", "pending", {}),
     ("t_s2", "stripe", "a2", "paid", {}),
     ("t_x1", "xendit", "a3", "pending", {}),
@@ -202,6 +202,60 @@ def test_a_database_without_the_function_takes_the_python_path(
         assert outcomes == ["applied", None]
         assert db.payment_function is None
         assert ("a1", 7_000_000, 7_000_000) in rows["accounts"]
+    finally:
+        runner.run(raw.close())
+        runner.run(db.dispose())
+
+
+def test_a_first_burst_of_payments_shares_one_pool(
+    postgres_url: str, runner: asyncio.Runner
+) -> None:
+    """Sixteen webhooks arriving together on a fresh service open one pool between them, not one each:
+    the connections to the database stay within the pool's bound, and every payment is credited."""
+    db = Database(postgres_url)
+    raw: asyncpg.Connection = runner.run(
+        asyncpg.connect(postgres_url.replace("postgresql+asyncpg://", "postgresql://"))
+    )
+    try:
+        runner.run(db.create_schema())
+        runner.run(
+            db.engine.dispose()
+        )  # only the function's pool and this test's connection remain
+        state = _State(db, Components())
+
+        async def burst() -> tuple[list[str | None], int]:
+            await _reset(raw)
+            events = [
+                ProcessorEvent(
+                    event_id=f"burst{n}",
+                    event_type="payment",
+                    created=0,
+                    effects=(
+                        PaymentReceived(
+                            processor_ref=f"burst{n}",
+                            amount_text="0.01",
+                            currency="usd",
+                            amount_micros=10_000,
+                            account_id="a1",
+                        ),
+                    ),
+                )
+                for n in range(16)
+            ]
+            outcomes = await asyncio.gather(
+                *(_record_and_apply(state, "stripe", e) for e in events)  # type: ignore[arg-type]
+            )
+            connections = await raw.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()"
+            )
+            return list(outcomes), int(connections)
+
+        outcomes, connections = runner.run(burst())
+        assert outcomes == ["applied"] * 16
+        assert connections <= 10, f"{connections} connections: one pool per concurrent first call"
+        balance = runner.run(raw.fetchval("SELECT balance_micros FROM accounts WHERE id = 'a1'"))
+        assert balance == 160_000
     finally:
         runner.run(raw.close())
         runner.run(db.dispose())
