@@ -203,6 +203,7 @@ class PaymentFunction:
             )
         except _asyncpg().PostgresError as exc:
             if getattr(exc, "sqlstate", None) == "42883":  # undefined_function
+                await self.close()  # the caller stops using it: its connections go now
                 raise FunctionMissing(f"{FUNCTION} is not in the database: {exc}") from exc
             raise _as_sqlalchemy(exc) from exc
         return outcome
