@@ -157,6 +157,10 @@ def _loopback_contract(ctx: BenchContext, examples: int) -> tuple[float, int, Pa
         servers.stop()
 
 
+def _verdict(code: int) -> str:
+    return {0: "passed", 1: "a test failed"}.get(code, f"exit {code}")
+
+
 def _whole_gate_figure(wall: float, workers: int, verdict: str, examples: int) -> Figure:
     on = "1 worker" if workers == 1 else f"{workers} workers"
     return Figure(
@@ -193,7 +197,7 @@ def run(ctx: BenchContext) -> BenchResult:
     ctx.say(
         f"  {'(outside)':<12} {wall - in_tests:7.1f} s  (pytest start-up, imports, collection, report)"
     )
-    verdict = {0: "passed", 1: "a test failed"}.get(code, f"exit {code}")
+    verdict = _verdict(code)
     figures = [_whole_gate_figure(wall, 1, verdict, examples)]
     scaled_name = f"whole gate wall time (embedded defaults, {SCALED_WORKERS} workers)"
     if ctx.quick:
@@ -212,8 +216,9 @@ def run(ctx: BenchContext) -> BenchResult:
             label=f"in-process-{SCALED_WORKERS}-workers",
             workers=SCALED_WORKERS,
         )
-        scaled_verdict = {0: "passed", 1: "a test failed"}.get(scaled_code, f"exit {scaled_code}")
-        figures.append(_whole_gate_figure(scaled_wall, SCALED_WORKERS, scaled_verdict, examples))
+        figures.append(
+            _whole_gate_figure(scaled_wall, SCALED_WORKERS, _verdict(scaled_code), examples)
+        )
     in_process = schemathesis_seconds(breakdown, junit)
     details: dict[str, Any] = {
         "seed": SEED,
